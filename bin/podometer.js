@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point: runs the compiled CLI (npm run build writes dist/).
+import { main } from '../dist/services/cli/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(error instanceof Error ? error.stack : error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,55 @@
+/**
+ * The one entry point: `podometer <role> [flags]`. Each role owns its flags and `--help`.
+ * Configuration problems are reported all at once, with exit code 2, before anything starts.
+ */
+import { ConfigError } from '../common/config.js';
+import { SummaryParseError } from '../common/summary-parser.js';
+
+interface Role {
+  readonly summary: string;
+  /** Loaded on use, so a role pays only for its own imports. Each handles its own --help. */
+  readonly run: (argv: readonly string[]) => Promise<number>;
+}
+
+const ROLES: Record<string, Role> = {
+  demo: { summary: 'Start the simulator and show live metrics scraped from it.', run: async (argv) => (await import('./demo.js')).runDemo(argv) },
+  summary: { summary: 'Print the metric sets (and rates) of kubelet /stats/summary files.', run: async (argv) => (await import('./summary.js')).runSummaryCommand(argv) },
+  simulate: { summary: 'Run the cluster simulator: a fake API server and kubelets.', run: async (argv) => (await import('../../simulator/main.js')).runSimulate(argv) },
+  'bench-simulator': { summary: "Measure the simulator's CPU cost per served summary.", run: async (argv) => (await import('../../simulator/bench.js')).runBenchSimulator(argv) },
+};
+
+export function topLevelHelp(): string {
+  const width = Math.max(...Object.keys(ROLES).map((r) => r.length));
+  return [
+    'Usage: podometer <role> [flags]   (podometer <role> --help for its flags)',
+    '',
+    'Roles:',
+    ...Object.entries(ROLES).map(([name, role]) => `  ${name.padEnd(width)}  ${role.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [roleName, ...rest] = argv;
+  if (roleName === undefined || roleName === '--help' || roleName === '-h' || roleName === 'help') {
+    console.log(topLevelHelp());
+    return roleName === undefined ? 2 : 0;
+  }
+  const role = ROLES[roleName];
+  if (!role) {
+    console.error(`podometer: unknown role "${roleName}"\n\n${topLevelHelp()}`);
+    return 2;
+  }
+  try {
+    return await role.run(rest);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`podometer ${roleName}: ${error.message}\n\nRun "podometer ${roleName} --help" for the flags.`);
+      return 2;
+    }
+    if (error instanceof SummaryParseError) {
+      console.error(`podometer ${roleName}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Fetches `/stats/summary` from kubelets with undici: one keep-alive Agent for all nodes, a
+ * per-request timeout (headers and body), a response size cap enforced while streaming, TLS
+ * verified against a CA unless `insecure`, and an optional bearer token (never logged).
+ *
+ * Every failure becomes a ScrapeError with a short machine-readable reason, so a failed node is
+ * reported for its window as `timeout`, `refused`, `unauthorized`, ... and never blocks others.
+ */
+import { Agent, errors as undiciErrors, request } from 'undici';
+
+export type ScrapeFailureReason =
+  | 'timeout'
+  | 'refused'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'http_error'
+  | 'too_large'
+  | 'tls'
+  | 'network'
+  | 'truncated';
+
+export class ScrapeError extends Error {
+  constructor(
+    readonly nodeName: string,
+    readonly reason: ScrapeFailureReason,
+    detail: string,
+  ) {
+    super(`scrape of node "${nodeName}" failed (${reason}): ${detail}`);
+    this.name = 'ScrapeError';
+  }
+}
+
+export interface KubeletClientOptions {
+  /** PEM CA bundle that signed the kubelets' serving certificates. */
+  caPem?: string;
+  /** Skip TLS verification (Heapster's `insecure=true`); off by default. */
+  insecure?: boolean;
+  clientCertPem?: string;
+  clientKeyPem?: string;
+  bearerToken?: string;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** Keep-alive connections per kubelet. */
+  connectionsPerHost?: number;
+}
+
+export interface FetchedSummary {
+  readonly body: Buffer;
+  readonly receivedAtMs: number;
+  readonly latencyMs: number;
+}
+
+export class KubeletClient {
+  private readonly agent: Agent;
+
+  constructor(private readonly options: KubeletClientOptions) {
+    this.agent = new Agent({
+      connections: options.connectionsPerHost ?? 2,
+      keepAliveTimeout: 60_000,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: {
+        timeout: options.timeoutMs,
+        rejectUnauthorized: !options.insecure,
+        ...(options.caPem ? { ca: options.caPem } : {}),
+        ...(options.clientCertPem ? { cert: options.clientCertPem } : {}),
+        ...(options.clientKeyPem ? { key: options.clientKeyPem } : {}),
+      },
+    });
+  }
+
+  async fetchSummary(nodeName: string, url: string): Promise<FetchedSummary> {
+    const started = performance.now();
+    const abort = AbortSignal.timeout(this.options.timeoutMs);
+    try {
+      const response = await request(url, {
+        dispatcher: this.agent,
+        method: 'GET',
+        signal: abort,
+        headers: {
+          accept: 'application/json',
+          ...(this.options.bearerToken ? { authorization: `Bearer ${this.options.bearerToken}` } : {}),
+        },
+      });
+      if (response.statusCode !== 200) {
+        const text = (await response.body.text().catch(() => '')).slice(0, 200);
+        const reason: ScrapeFailureReason =
+          response.statusCode === 401 ? 'unauthorized' : response.statusCode === 403 ? 'forbidden' : 'http_error';
+        throw new ScrapeError(nodeName, reason, `HTTP ${response.statusCode}: ${text.trim()}`);
+      }
+      const declared = Number(response.headers['content-length'] ?? NaN);
+      if (declared > this.options.maxResponseBytes) {
+        response.body.destroy();
+        throw new ScrapeError(nodeName, 'too_large', `response of ${declared} bytes exceeds the ${this.options.maxResponseBytes}-byte limit`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of response.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.options.maxResponseBytes) {
+          response.body.destroy();
+          throw new ScrapeError(nodeName, 'too_large', `response exceeds the ${this.options.maxResponseBytes}-byte limit`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return { body: Buffer.concat(chunks, size), receivedAtMs: Date.now(), latencyMs: performance.now() - started };
+    } catch (error) {
+      throw classify(nodeName, error, abort.aborted);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function classify(nodeName: string, error: unknown, timedOut: boolean): ScrapeError {
+  if (error instanceof ScrapeError) return error;
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err.code ?? err.cause?.code ?? '';
+  const message = err.message ?? String(error);
+  if (timedOut || error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || error instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new ScrapeError(nodeName, 'timeout', message);
+  }
+  if (code === 'ECONNREFUSED') return new ScrapeError(nodeName, 'refused', message);
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code) || /certificate/i.test(message)) {
+    return new ScrapeError(nodeName, 'tls', `${code} ${message}`.trim());
+  }
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || error instanceof undiciErrors.ResponseContentLengthMismatchError || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+    return new ScrapeError(nodeName, 'truncated', message);
+  }
+  return new ScrapeError(nodeName, 'network', `${code} ${message}`.trim());
+}

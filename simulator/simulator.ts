@@ -1,0 +1,349 @@
+/**
+ * The cluster simulator: a fake API server plus one fake kubelet per node, on loopback.
+ * Used by `podometer simulate`, the demo, the end-to-end tests and the benchmark.
+ *
+ * Control endpoints (on the API server, loopback only):
+ *   GET  /simulator/stats                      CPU and memory of this process, summaries served
+ *   GET  /simulator/nodes                      every node's kubelet URL and fault
+ *   GET  /simulator/truth[?node=N]             the true rates and gauges right now
+ *   POST /simulator/faults                     {"nodes":[..]|"fraction":0.1,"fault":"hang"|null}
+ *   POST /simulator/restart                    {"namespace","pod","container"?}
+ *   POST /simulator/pods                       {"node","namespace"?} -> the new pod
+ *   POST /simulator/pods/delete                {"namespace","pod"}
+ *   POST /simulator/nodes/ready                {"node","ready":false}
+ *   POST /simulator/expire-history             older resourceVersions now get 410 Gone
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { FakeApiServer, sendJson, sendStatus } from './apiserver.js';
+import { SimulatedCluster, type SimNode, type SimPod } from './cluster.js';
+import { FAULTS, KubeletFleet, nodeLoopbackAddress, type Fault } from './kubelets.js';
+import { SummaryRenderer } from './summary-render.js';
+import { generateServingTls, type GeneratedTls } from './tls.js';
+
+export interface SimulatorOptions {
+  nodes: number;
+  podsPerNode: number;
+  containersPerPod: number;
+  seed: number;
+  https: boolean;
+  bearerToken?: string;
+  /** All kubelets on this port at distinct 127.10.x.y addresses; 0: a port each on 127.0.0.1. */
+  kubeletPort: number;
+  apiPort: number;
+  restartsPerMinute: number;
+  churnPerMinute: number;
+  historyLimit: number;
+  slowMs: number;
+  oversizedBytes: number;
+  /** Serve recorded summaries (one node per *.json file) instead of generated ones. */
+  replayDir?: string;
+  /** Faults applied at start: each to that fraction of nodes (the first ones by name). */
+  initialFaults: { fault: Fault; fraction: number }[];
+  /** Where to write ca.crt, token and kubeconfig; nothing is written when absent. */
+  stateDir?: string;
+}
+
+export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
+  nodes: 5,
+  podsPerNode: 10,
+  containersPerPod: 1,
+  seed: 1,
+  https: true,
+  kubeletPort: 0,
+  apiPort: 0,
+  restartsPerMinute: 0,
+  churnPerMinute: 0,
+  historyLimit: 10_000,
+  slowMs: 15_000,
+  oversizedBytes: 50 * 1024 * 1024,
+  initialFaults: [],
+};
+
+export interface TruthContainer {
+  name: string;
+  cpuMilliCores: number;
+  workingSetBytes: number;
+  startTimeMs: number;
+  restartCount: number;
+}
+export interface TruthPod {
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+  cpuMilliCores: number;
+  workingSetBytes: number;
+  rxBytesPerSecond: number;
+  txBytesPerSecond: number;
+  containers: TruthContainer[];
+}
+export interface TruthNode {
+  name: string;
+  cpuMilliCores: number;
+  workingSetBytes: number;
+  rxBytesPerSecond: number;
+  txBytesPerSecond: number;
+}
+
+export class Simulator {
+  readonly cluster: SimulatedCluster;
+  readonly fleet: KubeletFleet;
+  readonly api: FakeApiServer;
+  private readonly renderer = new SummaryRenderer();
+  private readonly recordings = new Map<string, string>();
+  private tls: GeneratedTls | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+
+  private constructor(readonly options: SimulatorOptions) {
+    this.cluster = new SimulatedCluster({
+      nodes: options.replayDir ? 0 : options.nodes,
+      podsPerNode: options.podsPerNode,
+      containersPerPod: options.containersPerPod,
+      seed: options.seed,
+      restartsPerMinute: options.restartsPerMinute,
+      churnPerMinute: options.churnPerMinute,
+    });
+    this.fleet = new KubeletFleet(
+      {
+        ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
+        sharedPort: options.kubeletPort,
+        slowMs: options.slowMs,
+        oversizedBytes: options.oversizedBytes,
+      },
+      (node, timeMs) => this.recordings.get(node.name) ?? this.renderer.render(node, timeMs),
+    );
+    this.api = new FakeApiServer(this.cluster, {
+      historyLimit: options.historyLimit,
+      control: (request, response, body) => this.control(request, response, body),
+    });
+  }
+
+  /** Builds the cluster, starts every kubelet and the API server. */
+  static async start(overrides: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+    const options = { ...DEFAULT_SIMULATOR_OPTIONS, ...overrides };
+    const simulator = new Simulator(options);
+    if (options.replayDir) await simulator.loadRecordings(options.replayDir);
+    if (options.https) {
+      const addresses = options.kubeletPort > 0 ? simulator.cluster.nodes.map((n) => nodeLoopbackAddress(n.index)) : [];
+      simulator.tls = await generateServingTls(['127.0.0.1', ...addresses], ['localhost']);
+      simulator.fleet.serveTls(simulator.tls.certPem, simulator.tls.keyPem);
+    }
+    await simulator.fleet.start(simulator.cluster.nodes);
+    await simulator.api.listen(options.apiPort);
+    for (const { fault, fraction } of options.initialFaults) {
+      await simulator.setFaultOnFraction(fault, fraction);
+    }
+    if (options.restartsPerMinute > 0 || options.churnPerMinute > 0) {
+      simulator.ticker = setInterval(() => simulator.cluster.tick(), 1000);
+      simulator.ticker.unref();
+    }
+    if (options.stateDir) await simulator.writeState(options.stateDir);
+    return simulator;
+  }
+
+  /** The CA that signed the kubelets' serving certificate (PEM), when serving HTTPS. */
+  get caPem(): string | undefined {
+    return this.tls?.caPem;
+  }
+
+  get apiUrl(): string {
+    return this.api.url;
+  }
+
+  kubeletUrl(nodeName: string): string {
+    return this.fleet.url(this.node(nodeName));
+  }
+
+  node(name: string): SimNode {
+    const node = this.cluster.nodesByName.get(name);
+    if (!node) throw new Error(`no simulated node "${name}"`);
+    return node;
+  }
+
+  async setFault(nodeName: string, fault: Fault | undefined): Promise<void> {
+    await this.fleet.setFault(this.node(nodeName), fault);
+  }
+
+  /** Puts `fault` on the first ceil(fraction * nodes) nodes; returns their names. */
+  async setFaultOnFraction(fault: Fault, fraction: number): Promise<string[]> {
+    const count = Math.ceil(fraction * this.cluster.nodes.length);
+    const chosen = this.cluster.nodes.slice(0, count);
+    for (const node of chosen) await this.fleet.setFault(node, fault);
+    return chosen.map((n) => n.name);
+  }
+
+  /** True rates and gauges at `timeMs` (a whole second, as kubelets report). */
+  truth(timeMs = Date.now(), nodeName?: string): { timeMs: number; nodes: TruthNode[]; pods: TruthPod[] } {
+    const at = Math.floor(timeMs / 1000) * 1000;
+    const nodes = nodeName ? [this.node(nodeName)] : this.cluster.nodes;
+    const pods: TruthPod[] = [];
+    const truthNodes = nodes.map((node) => {
+      for (const pod of node.pods.values()) pods.push(podTruth(pod, at));
+      return {
+        name: node.name,
+        cpuMilliCores: SimulatedCluster.nodeCpuMilliCores(node),
+        workingSetBytes: SimulatedCluster.nodeWorkingSetAt(node, at),
+        rxBytesPerSecond: node.rx.rate,
+        txBytesPerSecond: node.tx.rate,
+      };
+    });
+    return { timeMs: at, nodes: truthNodes, pods };
+  }
+
+  stats(): Record<string, number> {
+    const cpu = process.cpuUsage();
+    return {
+      cpuUserMicros: cpu.user,
+      cpuSystemMicros: cpu.system,
+      rssBytes: process.memoryUsage.rss(),
+      nodes: this.cluster.nodes.length,
+      pods: this.cluster.pods.size,
+      resourceVersion: this.cluster.resourceVersion,
+      activeWatches: this.api.activeWatches,
+      ...this.fleet.stats,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    await this.api.close();
+    await this.fleet.close();
+  }
+
+  private async loadRecordings(dir: string): Promise<void> {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    if (files.length === 0) throw new Error(`--replay ${dir}: no *.json summary files there`);
+    for (const file of files) {
+      const text = await readFile(join(dir, file), 'utf8');
+      let document: { node?: { nodeName?: string }; pods?: { podRef?: { name?: string; namespace?: string; uid?: string }; containers?: { name?: string }[] }[] };
+      try {
+        document = JSON.parse(text) as typeof document;
+      } catch (error) {
+        throw new Error(`--replay ${join(dir, file)}: not JSON: ${(error as Error).message}`);
+      }
+      let name = document.node?.nodeName || file.replace(/\.json$/, '');
+      while (this.cluster.nodesByName.has(name)) name = `${name}-${this.cluster.nodes.length}`;
+      const pods = (document.pods ?? []).flatMap((p) =>
+        p.podRef?.name && p.podRef.namespace
+          ? [{ namespace: p.podRef.namespace, name: p.podRef.name, uid: p.podRef.uid ?? '', containers: (p.containers ?? []).map((c) => c.name ?? '') }]
+          : [],
+      );
+      this.cluster.addRecordedNode(name, pods);
+      this.recordings.set(name, text);
+    }
+  }
+
+  private async writeState(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    if (this.tls) await writeFile(join(dir, 'kubelet-ca.crt'), this.tls.caPem);
+    if (this.options.bearerToken !== undefined) await writeFile(join(dir, 'token'), this.options.bearerToken, { mode: 0o600 });
+    const kubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: podometer-simulator',
+      `  cluster: {server: "${this.apiUrl}"}`,
+      'users:',
+      '- name: simulator',
+      '  user: {}',
+      'contexts:',
+      '- name: podometer-simulator',
+      '  context: {cluster: podometer-simulator, user: simulator}',
+      'current-context: podometer-simulator',
+      '',
+    ].join('\n');
+    await writeFile(join(dir, 'kubeconfig'), kubeconfig);
+  }
+
+  private async control(request: IncomingMessage, response: ServerResponse, body: string): Promise<boolean> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const route = `${request.method} ${url.pathname.replace(/\/+$/, '')}`;
+    let input: Record<string, unknown> = {};
+    if (body) {
+      try {
+        input = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        sendStatus(response, 400, 'BadRequest', 'body must be JSON');
+        return true;
+      }
+    }
+    try {
+      switch (route) {
+        case 'GET /simulator/stats':
+          sendJson(response, 200, this.stats());
+          return true;
+        case 'GET /simulator/nodes':
+          sendJson(response, 200, this.cluster.nodes.map((n) => ({ name: n.name, url: this.fleet.url(n), fault: this.fleet.faultOf(n.name) ?? null, ready: n.ready })));
+          return true;
+        case 'GET /simulator/truth':
+          sendJson(response, 200, this.truth(Date.now(), url.searchParams.get('node') ?? undefined));
+          return true;
+        case 'POST /simulator/faults': {
+          const fault = input.fault === null ? undefined : (input.fault as Fault);
+          if (fault !== undefined && !FAULTS.includes(fault)) throw new Error(`fault must be one of ${FAULTS.join(', ')} or null`);
+          let names: string[];
+          if (Array.isArray(input.nodes)) {
+            names = input.nodes.map(String);
+            for (const name of names) await this.setFault(name, fault);
+          } else if (typeof input.fraction === 'number' && fault) {
+            names = await this.setFaultOnFraction(fault, input.fraction);
+          } else throw new Error('give "nodes": [names] or "fraction" with a fault');
+          sendJson(response, 200, { nodes: names, fault: fault ?? null });
+          return true;
+        }
+        case 'POST /simulator/restart': {
+          const container = this.cluster.restartContainer(String(input.namespace), String(input.pod), input.container === undefined ? undefined : String(input.container));
+          sendJson(response, 200, { container: container.name, startTimeMs: container.startTimeMs, restartCount: container.restartCount });
+          return true;
+        }
+        case 'POST /simulator/pods': {
+          const pod = this.cluster.addPod(String(input.node), input.namespace === undefined ? undefined : String(input.namespace));
+          sendJson(response, 201, podTruth(pod, Date.now()));
+          return true;
+        }
+        case 'POST /simulator/pods/delete': {
+          const pod = this.cluster.deletePod(String(input.namespace), String(input.pod));
+          if (!pod) sendStatus(response, 404, 'NotFound', `no pod ${String(input.namespace)}/${String(input.pod)}`);
+          else sendJson(response, 200, { deleted: `${pod.namespace}/${pod.name}` });
+          return true;
+        }
+        case 'POST /simulator/nodes/ready':
+          this.cluster.setNodeReady(String(input.node), input.ready === true);
+          sendJson(response, 200, { node: input.node, ready: input.ready === true });
+          return true;
+        case 'POST /simulator/expire-history':
+          this.api.expireHistory();
+          sendJson(response, 200, { oldestWatchableResourceVersion: this.cluster.resourceVersion + 1 });
+          return true;
+        default:
+          return false;
+      }
+    } catch (error) {
+      sendStatus(response, 400, 'BadRequest', (error as Error).message);
+      return true;
+    }
+  }
+}
+
+function podTruth(pod: SimPod, timeMs: number): TruthPod {
+  const at = Math.floor(timeMs / 1000) * 1000;
+  return {
+    namespace: pod.namespace,
+    name: pod.name,
+    uid: pod.uid,
+    node: pod.nodeName ?? '',
+    cpuMilliCores: SimulatedCluster.podCpuMilliCores(pod),
+    workingSetBytes: SimulatedCluster.podWorkingSetAt(pod, at),
+    rxBytesPerSecond: pod.rxBytesPerSecond,
+    txBytesPerSecond: pod.txBytesPerSecond,
+    containers: pod.containers.map((c) => ({
+      name: c.name,
+      cpuMilliCores: c.cpuMilliCores,
+      workingSetBytes: SimulatedCluster.workingSetAt(c, at),
+      startTimeMs: c.startTimeMs,
+      restartCount: c.restartCount,
+    })),
+  };
+}
