@@ -1,0 +1,30 @@
+/** Paths and small helpers shared by the tests. */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MetricSet } from '../services/common/metric-set.js';
+
+/** The repository root (this file runs as dist/test/helpers.js). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The shared real-cluster samples, beside the repository. */
+export const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+export const SUMMARY_FIXTURES = join(FIXTURES, 'kubelet-summary');
+export const CLI = join(REPO_ROOT, 'bin', 'podometer.js');
+
+export function summaryFixture(name: string): string {
+  return readFileSync(join(SUMMARY_FIXTURES, name), 'utf8');
+}
+
+export function allSummaryFixtures(): string[] {
+  return readdirSync(SUMMARY_FIXTURES).filter((f) => f.endsWith('.json')).sort();
+}
+
+export function setByKey(sets: readonly MetricSet[], key: string): MetricSet {
+  const set = sets.find((s) => s.key === key);
+  if (!set) throw new Error(`no metric set ${key}; have ${sets.map((s) => s.key).slice(0, 10).join(', ')} ...`);
+  return set;
+}
+
+export function labeledValue(set: MetricSet, name: string, resourceId: string): number | bigint | undefined {
+  return set.labeled.find((v) => v.name === name && v.labels.resource_id === resourceId)?.value;
+}

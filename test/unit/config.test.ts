@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseDurationMs, type OptionSpec } from '../../services/common/config.js';
+
+const SPECS: OptionSpec[] = [
+  { name: 'metric_resolution', type: 'duration', min: 5000, default: 60_000, description: 'window' },
+  { name: 'nodes', type: 'integer', min: 1, default: 5, description: 'nodes' },
+  { name: 'format', type: 'string', choices: ['json', 'table'], default: 'table', description: 'format' },
+  { name: 'sink', type: 'list', default: [], description: 'sinks' },
+];
+
+describe('config', () => {
+  it('reads Heapster underscore and hyphen spellings, = and space forms', () => {
+    const { values } = loadConfig(SPECS, ['--metric-resolution=15s', '--nodes', '7', '--sink', 'a', '--sink=b,c'], {});
+    assert.equal(values['metric-resolution'], 15_000);
+    assert.equal(values.nodes, 7);
+    assert.deepEqual(values.sink, ['a', 'b', 'c']);
+  });
+
+  it('takes the environment when no flag is given, and the flag over it', () => {
+    assert.equal(loadConfig(SPECS, [], { PODOMETER_NODES: '9' }).values.nodes, 9);
+    assert.equal(loadConfig(SPECS, ['--nodes=3'], { PODOMETER_NODES: '9' }).values.nodes, 3);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      loadConfig(SPECS, ['--metric_resolution=1s', '--nodes=zero', '--format=xml', '--bogus'], { });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 4, error.message);
+      assert.match(error.message, /unknown flag --bogus/);
+      assert.match(error.message, /--metric-resolution|--metric_resolution/);
+      assert.match(error.message, /must be at least 5000/);
+      assert.match(error.message, /must be a whole number/);
+      assert.match(error.message, /must be one of json, table/);
+    }
+  });
+
+  it('parses Go durations', () => {
+    assert.equal(parseDurationMs('1m30s'), 90_000);
+    assert.equal(parseDurationMs('500ms'), 500);
+    assert.equal(parseDurationMs('60'), 60_000);
+    assert.equal(parseDurationMs('5 minutes'), undefined);
+  });
+});
