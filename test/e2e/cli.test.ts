@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
+
+const run = promisify(execFile);
+
+async function podometer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+interface ExportEntry {
+  labels: Record<string, string>;
+  metrics: Record<string, { start: string; end: string; value: number | string; labels?: Record<string, string> }[]>;
+}
+
+describe('podometer summary', () => {
+  it('prints Heapster metric-export JSON with values from the file', async () => {
+    const { code, stdout } = await podometer('summary', join(SUMMARY_FIXTURES, 'nri_k8s_v1.35_minikube_containerd_stats_summary.json'), '--format', 'json');
+    assert.equal(code, 0);
+    const exported = JSON.parse(stdout) as ExportEntry[];
+    const etcd = exported.find((e) => e.labels.type === 'pod_container' && e.labels.pod_name === 'etcd-datagen-1-35')!;
+    assert.deepEqual(Object.keys(etcd.labels).sort(), ['container_name', 'hostname', 'namespace_name', 'nodename', 'pod_id', 'pod_name', 'type']);
+    assert.equal(etcd.metrics['memory/working_set']![0]!.value, 44290048);
+    const point = etcd.metrics['memory/working_set']![0]!;
+    assert.match(point.start, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(point.end, point.start);
+    const root = etcd.metrics['filesystem/usage']!.find((p) => p.labels?.resource_id === '/');
+    assert.ok(root, 'labeled points carry their resource_id');
+  });
+
+  it('prints a value above 2^53 as an exact decimal string', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podometer-'));
+    const file = join(dir, 'big.json');
+    writeFileSync(file, summaryFixture('nri_k8s_v1.35_minikube_containerd_stats_summary.json').replace('"inodesFree": 59206606', '"inodesFree": 18446744073709551615'));
+    const exported = JSON.parse((await podometer('summary', file, '--format=json')).stdout) as ExportEntry[];
+    const node = exported.find((e) => e.labels.type === 'node')!;
+    assert.equal(node.metrics['filesystem/inodes_free']!.find((p) => p.labels?.resource_id === '/')!.value, '18446744073709551615');
+  });
+
+  it('with --previous, prints rates between two samples', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podometer-'));
+    const earlier = join(dir, 'earlier.json');
+    // the same node 10 s earlier, its kubelet with 5 CPU-seconds less: 500 millicores
+    const doc = JSON.parse(summaryFixture('telegraf_stats_summary.json')) as { node: { systemContainers: { name: string; cpu: { time: string; usageCoreNanoSeconds: number } }[] } };
+    const kubeletCpu = doc.node.systemContainers.find((c) => c.name === 'kubelet')!.cpu;
+    assert.equal(kubeletCpu.time, '2016-09-27T16:57:31Z');
+    kubeletCpu.time = '2016-09-27T16:57:21Z';
+    kubeletCpu.usageCoreNanoSeconds -= 5e9;
+    writeFileSync(earlier, JSON.stringify(doc));
+    const { stdout, code } = await podometer('summary', join(SUMMARY_FIXTURES, 'telegraf_stats_summary.json'), '--previous', earlier, '--format', 'json');
+    assert.equal(code, 0);
+    const exported = JSON.parse(stdout) as ExportEntry[];
+    const kubelet = exported.find((e) => e.labels.type === 'sys_container' && e.labels.container_name === 'kubelet')!;
+    const rate = kubelet.metrics['cpu/usage_rate']![0]!;
+    assert.equal(rate.value, 500);
+    assert.equal(rate.start, '2016-09-27T16:57:21Z');
+    assert.equal(rate.end, '2016-09-27T16:57:31Z');
+  });
+
+  it('shows a table by default', async () => {
+    const { stdout } = await podometer('summary', join(SUMMARY_FIXTURES, 'telegraf_stats_summary.json'));
+    assert.match(stdout, /^METRIC SET\s+METRIC\s+RESOURCE\s+VALUE\s+RAW/);
+    assert.match(stdout, /namespace:foons\/pod:foopod\/container:foocontainer\s+memory\/working_set\s+29\.4 MiB\s+30789632/);
+    assert.match(stdout, /node node1: 1 node, 2 sys_container, 2 pod, 2 pod_container/);
+  });
+
+  it('rejects a malformed summary with the node and the field, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podometer-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, summaryFixture('telegraf_stats_summary.json').replace('"rxBytes": 70749124', '"rxBytes": -1'));
+    const { code, stderr } = await podometer('summary', file);
+    assert.equal(code, 1);
+    assert.match(stderr, /node "node1": pods\[0\]\(foons\/foopod\)\.network\.rxBytes: must not be negative/);
+  });
+
+  it('reports every flag problem at once, exit 2', async () => {
+    const { code, stderr } = await podometer('summary', 'x.json', '--format', 'xml', '--bogus');
+    assert.equal(code, 2);
+    assert.match(stderr, /unknown flag --bogus/);
+    assert.match(stderr, /must be one of table, json/);
+  });
+});
+
+describe('podometer entry point', () => {
+  it('has --help on every role and lists the roles', async () => {
+    const top = await podometer('--help');
+    assert.equal(top.code, 0);
+    const roles = [...top.stdout.matchAll(/^  (\S+)\s{2,}/gm)].map((m) => m[1]!);
+    assert.deepEqual(roles.sort(), ['bench-simulator', 'demo', 'simulate', 'summary']);
+    for (const role of roles) {
+      const { code, stdout } = await podometer(role, '--help');
+      assert.equal(code, 0, role);
+      assert.match(stdout, new RegExp(`^Usage: podometer ${role}`), role);
+    }
+    assert.equal((await podometer('nonsense')).code, 2);
+  });
+
+  it('simulate rejects bad flags before starting anything', async () => {
+    const { code, stderr } = await podometer('simulate', '--nodes', '0', '--fault', 'explode:2');
+    assert.equal(code, 2);
+    assert.match(stderr, /--nodes.*must be at least 1/);
+  });
+});
