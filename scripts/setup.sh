@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Podometer needs on a fresh Debian machine with Node.js, then builds it.
+#   scripts/setup.sh               npm packages (when package-lock.json changed) and the build
+#   scripts/setup.sh --servers     also Redis and InfluxDB from Debian's packages (for tests that need them)
+# Idempotent: a second run does only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Podometer needs Node.js >= 20.19 (found $(node --version))" >&2
+  exit 1
+fi
+
+# npm packages: reinstall only when the lockfile differs from what node_modules was built from.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.podometer-lock; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.podometer-lock
+fi
+
+if [ "${1:-}" = "--servers" ]; then
+  missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v influxd >/dev/null || missing+=(influxdb)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "need root to install ${missing[*]} with apt-get" >&2
+      exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+npx tsc -p tsconfig.json
