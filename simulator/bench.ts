@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { loadConfig, reader, usage, type OptionSpec } from '../services/common/config.js';
+import { loadRoleConfig, usage, type OptionSpec } from '../services/common/config.js';
 import { KubeletClient } from '../services/scraper/kubelet-client.js';
 
 export const BENCH_SIMULATOR_OPTIONS: readonly OptionSpec[] = [
@@ -33,12 +33,9 @@ interface Stats {
 }
 
 export async function runBenchSimulator(argv: readonly string[]): Promise<number> {
-  const config = loadConfig(BENCH_SIMULATOR_OPTIONS, argv);
-  if (config.help) {
-    console.log(BENCH_SIMULATOR_HELP);
-    return 0;
-  }
-  const get = reader(config.values);
+  const config = loadRoleConfig(BENCH_SIMULATOR_OPTIONS, argv, BENCH_SIMULATOR_HELP);
+  if (!config) return 0;
+  const { get } = config;
   const nodes = get.number('nodes');
   const podsPerNode = get.number('pods-per-node');
   const https = get.boolean('kubelet-https');

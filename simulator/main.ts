@@ -1,5 +1,5 @@
 /** `podometer simulate`: run the cluster simulator until SIGINT/SIGTERM. */
-import { loadConfig, reader, usage, type OptionSpec } from '../services/common/config.js';
+import { loadRoleConfig, reader, usage, type OptionSpec, type OptionValue } from '../services/common/config.js';
 import { FAULTS, type Fault } from './kubelets.js';
 import { DEFAULT_SIMULATOR_OPTIONS, Simulator, type SimulatorOptions } from './simulator.js';
 
@@ -28,7 +28,7 @@ export const SIMULATE_HELP = usage(
 );
 
 /** Turns loaded flags into simulator options, adding every fault problem to `problems`. */
-export function simulatorOptionsFrom(values: ReturnType<typeof loadConfig>['values'], problems: string[]): SimulatorOptions {
+export function simulatorOptionsFrom(values: Record<string, OptionValue>, problems: string[]): SimulatorOptions {
   const get = reader(values);
   const initialFaults = get.list('fault').flatMap((spec) => {
     const [kind, fractionText] = spec.split(':');
@@ -66,11 +66,8 @@ export function simulatorOptionsFrom(values: ReturnType<typeof loadConfig>['valu
 }
 
 export async function runSimulate(argv: readonly string[]): Promise<number> {
-  const config = loadConfig(SIMULATE_OPTIONS, argv);
-  if (config.help) {
-    console.log(SIMULATE_HELP);
-    return 0;
-  }
+  const config = loadRoleConfig(SIMULATE_OPTIONS, argv, SIMULATE_HELP);
+  if (!config) return 0;
   const problems: string[] = [];
   const options = simulatorOptionsFrom(config.values, problems);
   if (problems.length > 0) {

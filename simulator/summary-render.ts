@@ -95,23 +95,50 @@ function containerBlock(b: Builder, container: SimContainer): void {
   b.text(',"swap":{"time":').time(container).text(',"swapAvailableBytes":0,"swapUsageBytes":0}}');
 }
 
+interface UsageSlots {
+  readonly cpuNs: Slot;
+  readonly available?: Slot;
+  readonly usage: Slot;
+  readonly workingSet: Slot;
+  readonly rss: Slot;
+  readonly pageFaults: Slot;
+  readonly rx: Slot;
+  readonly tx: Slot;
+}
+
+const POD_SLOTS: UsageSlots = {
+  cpuNs: Slot.PodCpuNs, usage: Slot.PodMemoryUsage, workingSet: Slot.PodWorkingSet, rss: Slot.PodRss,
+  pageFaults: Slot.PodPageFaults, rx: Slot.PodRx, tx: Slot.PodTx,
+};
+const NODE_SLOTS: UsageSlots = {
+  cpuNs: Slot.NodeCpuNs, available: Slot.NodeAvailable, usage: Slot.NodeMemoryUsage, workingSet: Slot.NodeWorkingSet,
+  rss: Slot.NodeRss, pageFaults: Slot.NodePageFaults, rx: Slot.NodeRx, tx: Slot.NodeTx,
+};
+
+/** The `cpu`, `memory` and `network` blocks of a pod or a node (eth0 plus `extraInterfaces`). */
+function usageBlocks(b: Builder, ref: SlotRef, cpuNanoCores: number, slots: UsageSlots, majorPageFaults: number, extraInterfaces: string): void {
+  b.text('"cpu":{"time":').time(ref).text(`,"usageNanoCores":${cpuNanoCores},"usageCoreNanoSeconds":`).slot(slots.cpuNs, ref)
+    .text('},"memory":{"time":').time(ref);
+  if (slots.available !== undefined) b.text(',"availableBytes":').slot(slots.available, ref);
+  b.text(',"usageBytes":').slot(slots.usage, ref)
+    .text(',"workingSetBytes":').slot(slots.workingSet, ref)
+    .text(',"rssBytes":').slot(slots.rss, ref)
+    .text(',"pageFaults":').slot(slots.pageFaults, ref)
+    .text(`,"majorPageFaults":${majorPageFaults}},"network":{"time":`).time(ref)
+    .text(',"name":"eth0","rxBytes":').slot(slots.rx, ref).text(',"rxErrors":0,"txBytes":').slot(slots.tx, ref)
+    .text(',"txErrors":0,"interfaces":[{"name":"eth0","rxBytes":').slot(slots.rx, ref).text(',"rxErrors":0,"txBytes":').slot(slots.tx, ref)
+    .text(`,"txErrors":0}${extraInterfaces}]}`);
+}
+
 function podBlock(b: Builder, pod: SimPod): void {
   b.text(`{"podRef":{"name":${q(pod.name)},"namespace":${q(pod.namespace)},"uid":${q(pod.uid)}},"startTime":${q(toRfc3339(pod.startTimeMs))},"containers":[`);
   pod.containers.forEach((c, i) => {
     if (i > 0) b.text(',');
     containerBlock(b, c);
   });
-  const cpuNanoCores = SimulatedCluster.podCpuMilliCores(pod) * 1e6;
-  b.text('],"cpu":{"time":').time(pod).text(`,"usageNanoCores":${cpuNanoCores},"usageCoreNanoSeconds":`).slot(Slot.PodCpuNs, pod)
-    .text('},"memory":{"time":').time(pod)
-    .text(',"usageBytes":').slot(Slot.PodMemoryUsage, pod)
-    .text(',"workingSetBytes":').slot(Slot.PodWorkingSet, pod)
-    .text(',"rssBytes":').slot(Slot.PodRss, pod)
-    .text(',"pageFaults":').slot(Slot.PodPageFaults, pod)
-    .text(',"majorPageFaults":0},"network":{"time":').time(pod)
-    .text(',"name":"eth0","rxBytes":').slot(Slot.PodRx, pod).text(',"rxErrors":0,"txBytes":').slot(Slot.PodTx, pod)
-    .text(',"txErrors":0,"interfaces":[{"name":"eth0","rxBytes":').slot(Slot.PodRx, pod).text(',"rxErrors":0,"txBytes":').slot(Slot.PodTx, pod)
-    .text(',"txErrors":0}]},"volume":[');
+  b.text('],');
+  usageBlocks(b, pod, SimulatedCluster.podCpuMilliCores(pod) * 1e6, POD_SLOTS, 0, '');
+  b.text(',"volume":[');
   pod.volumes.forEach((v, i) => {
     if (i > 0) b.text(',');
     b.text('{"time":').time(pod)
@@ -145,18 +172,9 @@ function buildTemplate(node: SimNode): Template {
   systemContainer(b, node, 'runtime', 0.4);
   b.text(`,{"name":"pods","startTime":${q(toRfc3339(node.startTimeMs))},"cpu":{"time":`).time(node)
     .text('},"memory":{"time":').time(node).text(',"workingSetBytes":').slot(Slot.NodeWorkingSet, node).text('}}');
-  b.text(`],"startTime":${q(toRfc3339(node.startTimeMs))},"cpu":{"time":`).time(node)
-    .text(`,"usageNanoCores":${Math.round(node.cpu.rate)},"usageCoreNanoSeconds":`).slot(Slot.NodeCpuNs, node)
-    .text('},"memory":{"time":').time(node)
-    .text(',"availableBytes":').slot(Slot.NodeAvailable, node)
-    .text(',"usageBytes":').slot(Slot.NodeMemoryUsage, node)
-    .text(',"workingSetBytes":').slot(Slot.NodeWorkingSet, node)
-    .text(',"rssBytes":').slot(Slot.NodeRss, node)
-    .text(',"pageFaults":').slot(Slot.NodePageFaults, node)
-    .text(',"majorPageFaults":12},"network":{"time":').time(node)
-    .text(',"name":"eth0","rxBytes":').slot(Slot.NodeRx, node).text(',"rxErrors":0,"txBytes":').slot(Slot.NodeTx, node)
-    .text(',"txErrors":0,"interfaces":[{"name":"eth0","rxBytes":').slot(Slot.NodeRx, node).text(',"rxErrors":0,"txBytes":').slot(Slot.NodeTx, node)
-    .text(',"txErrors":0},{"name":"tunl0","rxBytes":0,"rxErrors":0,"txBytes":0,"txErrors":0}]},"fs":');
+  b.text(`],"startTime":${q(toRfc3339(node.startTimeMs))},`);
+  usageBlocks(b, node, Math.round(node.cpu.rate), NODE_SLOTS, 12, ',{"name":"tunl0","rxBytes":0,"rxErrors":0,"txBytes":0,"txErrors":0}');
+  b.text(',"fs":');
   fsBlock(b, node, node.capacity.ephemeralBytes, nodeFsUsed, 13_107_200);
   b.text(',"runtime":{"imageFs":');
   fsBlock(b, node, node.capacity.ephemeralBytes, 9 * GIB, 13_107_200);

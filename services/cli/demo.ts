@@ -4,7 +4,7 @@
  * the previous scrape, and prints nodes and the top pods by CPU next to the simulator's ground
  * truth. (Later the `all` role takes over the scraping through the real queues.)
  */
-import { loadConfig, reader, usage, type OptionSpec } from '../common/config.js';
+import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
 import { formatBytes } from '../common/metric-export.js';
 import { toApproxNumber, type MetricSet } from '../common/metric-set.js';
 import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
@@ -24,12 +24,9 @@ export const DEMO_HELP = usage('podometer demo [--nodes N] [--pods-per-node M] [
 const cell = (text: string, width: number, right = true): string => (right ? text.padStart(width) : text.padEnd(width));
 
 export async function runDemo(argv: readonly string[]): Promise<number> {
-  const config = loadConfig(DEMO_OPTIONS, argv);
-  if (config.help) {
-    console.log(DEMO_HELP);
-    return 0;
-  }
-  const get = reader(config.values);
+  const config = loadRoleConfig(DEMO_OPTIONS, argv, DEMO_HELP);
+  if (!config) return 0;
+  const { get } = config;
   const simulator = await Simulator.start({ nodes: get.number('nodes'), podsPerNode: get.number('pods-per-node'), restartsPerMinute: 1, churnPerMinute: 1, stateDir: '.tmp/demo' });
   const client = new KubeletClient({ caPem: simulator.caPem!, timeoutMs: 5000, maxResponseBytes: 16 * 1024 * 1024 });
   console.log(`simulator: ${simulator.cluster.nodes.length} nodes, ${simulator.cluster.pods.size} pods; API server ${simulator.apiUrl}; kubelets over HTTPS (CA .tmp/demo/kubelet-ca.crt)`);

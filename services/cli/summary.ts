@@ -4,7 +4,7 @@
  * `--format json` prints exactly Heapster's `/api/v1/metric-export` shape.
  */
 import { readFile } from 'node:fs/promises';
-import { loadConfig, reader, usage, type OptionSpec } from '../common/config.js';
+import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
 import { formatValue, toMetricExport } from '../common/metric-export.js';
 import { jsonSafeValue, type MetricSet, type NodeBatch } from '../common/metric-set.js';
 import { DEFAULT_MAX_SUMMARY_BYTES, parseSummary } from '../common/summary-parser.js';
@@ -90,16 +90,13 @@ async function readInput(path: string): Promise<string> {
 }
 
 export async function runSummaryCommand(argv: readonly string[]): Promise<number> {
-  const config = loadConfig(SUMMARY_OPTIONS, argv);
-  if (config.help) {
-    console.log(SUMMARY_HELP);
-    return 0;
-  }
+  const config = loadRoleConfig(SUMMARY_OPTIONS, argv, SUMMARY_HELP);
+  if (!config) return 0;
   if (config.positionals.length !== 1) {
     console.error(`podometer summary: give exactly one FILE (got ${config.positionals.length})\n\n${SUMMARY_HELP}`);
     return 2;
   }
-  const get = reader(config.values);
+  const { get } = config;
   const previousPath = get.optionalString('previous');
   const [current, previous] = await Promise.all([readInput(config.positionals[0]!), previousPath ? readFile(previousPath, 'utf8') : undefined]);
   const nodeName = get.optionalString('node');

@@ -191,3 +191,16 @@ export function reader(values: Record<string, OptionValue>) {
     list: (name: string): string[] => (Array.isArray(get(name)) ? (get(name) as string[]) : []),
   };
 }
+
+/**
+ * A role's flags: loads them, and for `--help` prints `help` and returns undefined (exit 0).
+ * Throws ConfigError with every problem.
+ */
+export function loadRoleConfig(specs: readonly OptionSpec[], argv: readonly string[], help: string): (LoadedConfig & { get: ReturnType<typeof reader> }) | undefined {
+  const config = loadConfig(specs, argv);
+  if (config.help) {
+    console.log(help);
+    return undefined;
+  }
+  return { ...config, get: reader(config.values) };
+}

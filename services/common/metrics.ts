@@ -114,7 +114,30 @@ function withRate(cumulative: Spec, rate: Omit<Spec, 'kind' | 'rateOf'> & { perS
   ];
 }
 
+/**
+ * The node autoscaling metrics Heapster computes for cpu, memory and ephemeral storage:
+ * capacity and allocatable from the Node object, reservation (requests / allocatable) and
+ * utilization (usage / allocatable) derived from them.
+ */
+function nodeResourceMetrics(resource: string, title: string, unit: Unit): MetricDefinition[] {
+  const fromApi = { kind: 'gauge', valueType: 'float', unit, setTypes: NODE_CAPACITY_SETS, origin: 'api' } as const;
+  const share = { kind: 'gauge', valueType: 'float', unit: 'ratio', setTypes: NODE_ONLY, origin: 'derived', aggregation: 'none' } as const;
+  return [
+    define({ name: `${resource}/node_capacity`, description: `${title} capacity of a node, in ${unit}.`, ...fromApi }),
+    define({ name: `${resource}/node_allocatable`, description: `${title} allocatable of a node, in ${unit}.`, ...fromApi }),
+    define({ name: `${resource}/node_reservation`, description: `Share of ${title.toLowerCase()} that is reserved (requested) on the node allocatable.`, ...share }),
+    define({ name: `${resource}/node_utilization`, description: `${title} utilization as a share of node allocatable.`, ...share }),
+  ];
+}
+
 const FS_LABELS: readonly LabelName[] = [LABEL.resourceId];
+/** [counter, unit, what is counted, direction] of the four network counters. */
+const NETWORK_COUNTERS: readonly (readonly [string, Unit, string, string])[] = [
+  ['rx', 'bytes', 'bytes', 'received over'],
+  ['rx_errors', 'count', 'errors', 'while receiving over'],
+  ['tx', 'bytes', 'bytes', 'sent over'],
+  ['tx_errors', 'count', 'errors', 'while sending over'],
+];
 const ACCELERATOR_LABELS: readonly LabelName[] = [LABEL.acceleratorMake, LABEL.acceleratorModel, LABEL.acceleratorId];
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -135,10 +158,8 @@ export const METRICS: readonly MetricDefinition[] = [
   ),
   define({ name: 'cpu/request', description: 'CPU request (the guaranteed amount of resources) in millicores.', kind: 'gauge', valueType: 'int64', unit: 'millicores', setTypes: REQUEST_SETS, origin: 'api' }),
   define({ name: 'cpu/limit', description: 'CPU hard limit in millicores.', kind: 'gauge', valueType: 'int64', unit: 'millicores', setTypes: REQUEST_SETS, origin: 'api' }),
-  define({ name: 'cpu/node_capacity', description: 'Cpu capacity of a node, in millicores.', kind: 'gauge', valueType: 'float', unit: 'millicores', setTypes: NODE_CAPACITY_SETS, origin: 'api' }),
-  define({ name: 'cpu/node_allocatable', description: 'Cpu allocatable of a node, in millicores.', kind: 'gauge', valueType: 'float', unit: 'millicores', setTypes: NODE_CAPACITY_SETS, origin: 'api' }),
-  define({ name: 'cpu/node_reservation', description: 'Share of cpu that is reserved (requested) on the node allocatable.', kind: 'gauge', valueType: 'float', unit: 'ratio', setTypes: NODE_ONLY, origin: 'derived', aggregation: 'none' }),
-  define({ name: 'cpu/node_utilization', description: 'CPU utilization as a share of node allocatable.', kind: 'gauge', valueType: 'float', unit: 'ratio', setTypes: NODE_ONLY, origin: 'derived', aggregation: 'none' }),
+
+  ...nodeResourceMetrics('cpu', 'Cpu', 'millicores'),
 
   // memory
   define({ name: 'memory/usage', description: 'Total memory usage.', kind: 'gauge', valueType: 'int64', unit: 'bytes', setTypes: ALL_SETS, clock: 'memory' }),
@@ -155,27 +176,15 @@ export const METRICS: readonly MetricDefinition[] = [
   ),
   define({ name: 'memory/request', description: 'Memory request (the guaranteed amount of resources) in bytes.', kind: 'gauge', valueType: 'int64', unit: 'bytes', setTypes: REQUEST_SETS, origin: 'api' }),
   define({ name: 'memory/limit', description: 'Memory hard limit in bytes.', kind: 'gauge', valueType: 'int64', unit: 'bytes', setTypes: REQUEST_SETS, origin: 'api' }),
-  define({ name: 'memory/node_capacity', description: 'Memory capacity of a node, in bytes.', kind: 'gauge', valueType: 'float', unit: 'bytes', setTypes: NODE_CAPACITY_SETS, origin: 'api' }),
-  define({ name: 'memory/node_allocatable', description: 'Memory allocatable of a node, in bytes.', kind: 'gauge', valueType: 'float', unit: 'bytes', setTypes: NODE_CAPACITY_SETS, origin: 'api' }),
-  define({ name: 'memory/node_reservation', description: 'Share of memory that is reserved (requested) on the node allocatable.', kind: 'gauge', valueType: 'float', unit: 'ratio', setTypes: NODE_ONLY, origin: 'derived', aggregation: 'none' }),
-  define({ name: 'memory/node_utilization', description: 'Memory utilization (working set) as a share of node allocatable.', kind: 'gauge', valueType: 'float', unit: 'ratio', setTypes: NODE_ONLY, origin: 'derived', aggregation: 'none' }),
+
+  ...nodeResourceMetrics('memory', 'Memory', 'bytes'),
 
   // network: pod and node level only (containers share the pod's network namespace)
-  ...withRate(
-    { name: 'network/rx', description: 'Cumulative number of bytes received over the network.', kind: 'cumulative', valueType: 'int64', unit: 'bytes', setTypes: POD_AND_NODE, clock: 'network' },
-    { name: 'network/rx_rate', description: 'Number of bytes received over the network per second.', valueType: 'float', unit: 'bytes_per_second', setTypes: NETWORK_ROLLUPS, perSecondFactor: 1 },
-  ),
-  ...withRate(
-    { name: 'network/rx_errors', description: 'Cumulative number of errors while receiving over the network.', kind: 'cumulative', valueType: 'int64', unit: 'count', setTypes: POD_AND_NODE, clock: 'network' },
-    { name: 'network/rx_errors_rate', description: 'Number of errors while receiving over the network per second.', valueType: 'float', unit: 'count_per_second', setTypes: NETWORK_ROLLUPS, perSecondFactor: 1 },
-  ),
-  ...withRate(
-    { name: 'network/tx', description: 'Cumulative number of bytes sent over the network.', kind: 'cumulative', valueType: 'int64', unit: 'bytes', setTypes: POD_AND_NODE, clock: 'network' },
-    { name: 'network/tx_rate', description: 'Number of bytes sent over the network per second.', valueType: 'float', unit: 'bytes_per_second', setTypes: NETWORK_ROLLUPS, perSecondFactor: 1 },
-  ),
-  ...withRate(
-    { name: 'network/tx_errors', description: 'Cumulative number of errors while sending over the network.', kind: 'cumulative', valueType: 'int64', unit: 'count', setTypes: POD_AND_NODE, clock: 'network' },
-    { name: 'network/tx_errors_rate', description: 'Number of errors while sending over the network per second.', valueType: 'float', unit: 'count_per_second', setTypes: NETWORK_ROLLUPS, perSecondFactor: 1 },
+  ...NETWORK_COUNTERS.flatMap(([counter, unit, what, direction]) =>
+    withRate(
+      { name: `network/${counter}`, description: `Cumulative number of ${what} ${direction} the network.`, kind: 'cumulative', valueType: 'int64', unit, setTypes: POD_AND_NODE, clock: 'network' },
+      { name: `network/${counter}_rate`, description: `Number of ${what} ${direction} the network per second.`, valueType: 'float', unit: unit === 'bytes' ? 'bytes_per_second' : 'count_per_second', setTypes: NETWORK_ROLLUPS, perSecondFactor: 1 },
+    ),
   ),
 
   // filesystem: one value per filesystem, told apart by resource_id ("/", "logs", "Volume:<name>")
@@ -199,10 +208,8 @@ export const METRICS: readonly MetricDefinition[] = [
   define({ name: 'ephemeral_storage/usage', description: 'Ephemeral storage used: container rootfs plus logs; pod and node as the kubelet reports them.', kind: 'gauge', valueType: 'int64', unit: 'bytes', setTypes: REQUEST_SETS, clock: 'fs' }),
   define({ name: 'ephemeral_storage/request', description: 'Ephemeral storage request in bytes.', kind: 'gauge', valueType: 'int64', unit: 'bytes', setTypes: REQUEST_SETS, origin: 'api' }),
   define({ name: 'ephemeral_storage/limit', description: 'Ephemeral storage hard limit in bytes.', kind: 'gauge', valueType: 'int64', unit: 'bytes', setTypes: REQUEST_SETS, origin: 'api' }),
-  define({ name: 'ephemeral_storage/node_capacity', description: 'Ephemeral storage capacity of a node, in bytes.', kind: 'gauge', valueType: 'float', unit: 'bytes', setTypes: NODE_CAPACITY_SETS, origin: 'api' }),
-  define({ name: 'ephemeral_storage/node_allocatable', description: 'Ephemeral storage allocatable of a node, in bytes.', kind: 'gauge', valueType: 'float', unit: 'bytes', setTypes: NODE_CAPACITY_SETS, origin: 'api' }),
-  define({ name: 'ephemeral_storage/node_reservation', description: 'Share of ephemeral storage that is reserved (requested) on the node allocatable.', kind: 'gauge', valueType: 'float', unit: 'ratio', setTypes: NODE_ONLY, origin: 'derived', aggregation: 'none' }),
-  define({ name: 'ephemeral_storage/node_utilization', description: 'Ephemeral storage utilization as a share of node allocatable.', kind: 'gauge', valueType: 'float', unit: 'ratio', setTypes: NODE_ONLY, origin: 'derived', aggregation: 'none' }),
+
+  ...nodeResourceMetrics('ephemeral_storage', 'Ephemeral storage', 'bytes'),
 
   // accelerators: one value per device, told apart by make, model and accelerator_id
   define({ name: 'accelerator/memory_total', description: 'Memory capacity of an accelerator, in bytes.', kind: 'gauge', valueType: 'int64', unit: 'bytes', setTypes: CONTAINER_ONLY, valueLabels: ACCELERATOR_LABELS, clock: 'accelerator', aggregation: 'none' }),
