@@ -10,11 +10,9 @@
  * - A node's counters grow at the sum of its pods' rates plus its system containers'; they are
  *   integrated piecewise whenever the pod set changes, so they never go down. Node CPU counters
  *   start from the node's uptime (days), so they pass 2^53 and are carried exactly as bigint.
- * - Gauges (working set, usage, rss) are smooth functions of time: `workingSetAt(t)`.
+ * - Gauges (working set, usage, rss) are smooth functions of time: `WorkingSetsAt`.
  * Every sample time is a whole second, as the kubelet reports it.
  */
-import { randomUUID } from 'node:crypto';
-
 /** Seeded PRNG (mulberry32): the same seed builds the same cluster. */
 export class Random {
   private state: number;
@@ -62,6 +60,46 @@ export interface SimContainer {
   readonly limits: { cpuMilliCores?: number; memoryBytes?: number };
   readonly rootfsUsedBytes: number;
   readonly logsUsedBytes: number;
+}
+
+/**
+ * Working sets at one time: a container's is a slow wave of +-5 % around its base; a pod's is the
+ * sum of its containers'; a node's adds its system containers'. Each is computed once per
+ * instance, since a summary (and the ground truth) reads each of them several times.
+ */
+export class WorkingSetsAt {
+  private readonly memo = new Map<object, number>();
+  constructor(readonly timeMs: number) {}
+
+  container(container: SimContainer): number {
+    let ws = this.memo.get(container);
+    if (ws === undefined) {
+      const phase = (container.workingSetBaseBytes % 997) / 997;
+      ws = Math.round(container.workingSetBaseBytes * (1 + 0.05 * Math.sin(2 * Math.PI * (this.timeMs / 600_000 + phase))));
+      this.memo.set(container, ws);
+    }
+    return ws;
+  }
+
+  pod(pod: SimPod): number {
+    let ws = this.memo.get(pod);
+    if (ws === undefined) {
+      ws = 0;
+      for (const c of pod.containers) ws += this.container(c);
+      this.memo.set(pod, ws);
+    }
+    return ws;
+  }
+
+  node(node: SimNode): number {
+    let ws = this.memo.get(node);
+    if (ws === undefined) {
+      ws = node.systemWorkingSetBytes;
+      for (const pod of node.pods.values()) ws += this.pod(pod);
+      this.memo.set(node, ws);
+    }
+    return ws;
+  }
 }
 
 export interface SimPod {
@@ -225,12 +263,6 @@ export class SimulatedCluster {
 
   // ---- ground truth -------------------------------------------------------------------------
 
-  /** Working set of a container at `timeMs`: a slow wave of +-5 % around its base. */
-  static workingSetAt(container: SimContainer, timeMs: number): number {
-    const phase = (container.workingSetBaseBytes % 997) / 997;
-    return Math.round(container.workingSetBaseBytes * (1 + 0.05 * Math.sin(2 * Math.PI * (timeMs / 600_000 + phase))));
-  }
-
   static containerCpuNanoSeconds(container: SimContainer, timeMs: number): number {
     return Math.round(container.cpuMilliCores * 1000 * (timeMs - container.startTimeMs));
   }
@@ -239,23 +271,9 @@ export class SimulatedCluster {
     return pod.containers.reduce((sum, c) => sum + c.cpuMilliCores, 0);
   }
 
-  static podWorkingSetAt(pod: SimPod, timeMs: number): number {
-    return pod.containers.reduce((sum, c) => sum + SimulatedCluster.workingSetAt(c, timeMs), 0);
-  }
-
-  static nodeWorkingSetAt(node: SimNode, timeMs: number): number {
-    let sum = node.systemWorkingSetBytes;
-    for (const pod of node.pods.values()) sum += SimulatedCluster.podWorkingSetAt(pod, timeMs);
-    return sum;
-  }
-
   /** True CPU rate of a node in millicores (pods plus system containers). */
   static nodeCpuMilliCores(node: SimNode): number {
     return node.cpu.rate / 1e6;
-  }
-
-  findPod(namespace: string, name: string): SimPod | undefined {
-    return this.pods.get(`${namespace}/${name}`);
   }
 
   // ---- changes --------------------------------------------------------------------------------
@@ -413,12 +431,11 @@ export class SimulatedCluster {
     const node = this.nodes[this.nodes.length - 1]!;
     for (const recorded of pods) {
       if (!this.namespaces.has(recorded.namespace)) this.addNamespace(recorded.namespace, nowMs - 86_400_000);
-      const pod = this.createPod(node, recorded.namespace, nowMs - 3_600_000, false, 'Running', {
+      this.createPod(node, recorded.namespace, nowMs - 3_600_000, false, 'Running', {
         name: recorded.name,
         uid: recorded.uid,
         containers: recorded.containers,
       });
-      void pod;
     }
     return node;
   }
@@ -538,11 +555,6 @@ export class SimulatedCluster {
       this.addPod(pod.nodeName!, pod.namespace);
     }
     this.expireEvents(3_600_000);
-  }
-
-  /** A UID for new objects created outside the seeded build (not reproducible, not needed to be). */
-  static freshUid(): string {
-    return randomUUID();
   }
 }
 

@@ -17,7 +17,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { FakeApiServer, sendJson, sendStatus } from './apiserver.js';
-import { SimulatedCluster, type SimNode, type SimPod } from './cluster.js';
+import { SimulatedCluster, WorkingSetsAt, type SimNode, type SimPod } from './cluster.js';
 import { FAULTS, KubeletFleet, nodeLoopbackAddress, type Fault } from './kubelets.js';
 import { SummaryRenderer } from './summary-render.js';
 import { generateServingTls, type GeneratedTls } from './tls.js';
@@ -90,7 +90,8 @@ export interface TruthNode {
 export class Simulator {
   readonly cluster: SimulatedCluster;
   readonly fleet: KubeletFleet;
-  readonly api: FakeApiServer;
+  /** Built once every kubelet listens, so no Node is ever served without its kubelet's port. */
+  private apiServer: FakeApiServer | undefined;
   private readonly renderer = new SummaryRenderer();
   private readonly recordings = new Map<string, string>();
   private tls: GeneratedTls | undefined;
@@ -114,10 +115,6 @@ export class Simulator {
       },
       (node, timeMs) => this.recordings.get(node.name) ?? this.renderer.render(node, timeMs),
     );
-    this.api = new FakeApiServer(this.cluster, {
-      historyLimit: options.historyLimit,
-      control: (request, response, body) => this.control(request, response, body),
-    });
   }
 
   /** Builds the cluster, starts every kubelet and the API server. */
@@ -131,7 +128,11 @@ export class Simulator {
       simulator.fleet.serveTls(simulator.tls.certPem, simulator.tls.keyPem);
     }
     await simulator.fleet.start(simulator.cluster.nodes);
-    await simulator.api.listen(options.apiPort);
+    simulator.apiServer = new FakeApiServer(simulator.cluster, {
+      historyLimit: options.historyLimit,
+      control: (request, response, body) => simulator.control(request, response, body),
+    });
+    await simulator.apiServer.listen(options.apiPort);
     for (const { fault, fraction } of options.initialFaults) {
       await simulator.setFaultOnFraction(fault, fraction);
     }
@@ -146,6 +147,11 @@ export class Simulator {
   /** The CA that signed the kubelets' serving certificate (PEM), when serving HTTPS. */
   get caPem(): string | undefined {
     return this.tls?.caPem;
+  }
+
+  get api(): FakeApiServer {
+    if (!this.apiServer) throw new Error('the simulator has not started');
+    return this.apiServer;
   }
 
   get apiUrl(): string {
@@ -176,7 +182,7 @@ export class Simulator {
 
   /** True rates and gauges at `timeMs` (a whole second, as kubelets report). */
   truth(timeMs = Date.now(), nodeName?: string): { timeMs: number; nodes: TruthNode[]; pods: TruthPod[] } {
-    const at = Math.floor(timeMs / 1000) * 1000;
+    const at = new WorkingSetsAt(Math.floor(timeMs / 1000) * 1000);
     const nodes = nodeName ? [this.node(nodeName)] : this.cluster.nodes;
     const pods: TruthPod[] = [];
     const truthNodes = nodes.map((node) => {
@@ -184,12 +190,12 @@ export class Simulator {
       return {
         name: node.name,
         cpuMilliCores: SimulatedCluster.nodeCpuMilliCores(node),
-        workingSetBytes: SimulatedCluster.nodeWorkingSetAt(node, at),
+        workingSetBytes: at.node(node),
         rxBytesPerSecond: node.rx.rate,
         txBytesPerSecond: node.tx.rate,
       };
     });
-    return { timeMs: at, nodes: truthNodes, pods };
+    return { timeMs: at.timeMs, nodes: truthNodes, pods };
   }
 
   stats(): Record<string, number> {
@@ -208,7 +214,7 @@ export class Simulator {
 
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
-    await this.api.close();
+    await this.apiServer?.close();
     await this.fleet.close();
   }
 
@@ -300,7 +306,7 @@ export class Simulator {
         }
         case 'POST /simulator/pods': {
           const pod = this.cluster.addPod(String(input.node), input.namespace === undefined ? undefined : String(input.namespace));
-          sendJson(response, 201, podTruth(pod, Date.now()));
+          sendJson(response, 201, podTruth(pod, new WorkingSetsAt(Math.floor(Date.now() / 1000) * 1000)));
           return true;
         }
         case 'POST /simulator/pods/delete': {
@@ -327,21 +333,20 @@ export class Simulator {
   }
 }
 
-function podTruth(pod: SimPod, timeMs: number): TruthPod {
-  const at = Math.floor(timeMs / 1000) * 1000;
+function podTruth(pod: SimPod, at: WorkingSetsAt): TruthPod {
   return {
     namespace: pod.namespace,
     name: pod.name,
     uid: pod.uid,
     node: pod.nodeName ?? '',
     cpuMilliCores: SimulatedCluster.podCpuMilliCores(pod),
-    workingSetBytes: SimulatedCluster.podWorkingSetAt(pod, at),
+    workingSetBytes: at.pod(pod),
     rxBytesPerSecond: pod.rxBytesPerSecond,
     txBytesPerSecond: pod.txBytesPerSecond,
     containers: pod.containers.map((c) => ({
       name: c.name,
       cpuMilliCores: c.cpuMilliCores,
-      workingSetBytes: SimulatedCluster.workingSetAt(c, at),
+      workingSetBytes: at.container(c),
       startTimeMs: c.startTimeMs,
       restartCount: c.restartCount,
     })),

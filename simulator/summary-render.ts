@@ -8,7 +8,7 @@
  * pods; pod-level cpu, memory, network (with interfaces[]), volumes, ephemeral-storage,
  * process_stats; container cpu, memory, rootfs, logs, swap.
  */
-import { SimulatedCluster, type SimContainer, type SimNode, type SimPod } from './cluster.js';
+import { SimulatedCluster, WorkingSetsAt, type SimContainer, type SimNode, type SimPod } from './cluster.js';
 import { toRfc3339 } from '../services/common/metric-export.js';
 
 const enum Slot {
@@ -198,36 +198,37 @@ function containerPageFaults(container: SimContainer, timeMs: number): number {
   return Math.floor((container.pageFaultsPerSecond * (timeMs - container.startTimeMs)) / 1000);
 }
 
-function slotValue(kind: Slot, ref: SlotRef, timeMs: number, timeText: string): string {
+function slotValue(kind: Slot, ref: SlotRef, at: WorkingSetsAt, timeText: string): string {
+  const timeMs = at.timeMs;
   switch (kind) {
     case Slot.Time:
       return timeText;
     case Slot.ContainerCpuNs:
       return String(SimulatedCluster.containerCpuNanoSeconds(ref as SimContainer, timeMs));
     case Slot.ContainerMemoryUsage:
-      return String(Math.round(SimulatedCluster.workingSetAt(ref as SimContainer, timeMs) * 1.25));
+      return String(Math.round(at.container(ref as SimContainer) * 1.25));
     case Slot.ContainerWorkingSet:
-      return String(SimulatedCluster.workingSetAt(ref as SimContainer, timeMs));
+      return String(at.container(ref as SimContainer));
     case Slot.ContainerRss:
-      return String(Math.round(SimulatedCluster.workingSetAt(ref as SimContainer, timeMs) * 0.8));
+      return String(Math.round(at.container(ref as SimContainer) * 0.8));
     case Slot.ContainerPageFaults:
       return String(containerPageFaults(ref as SimContainer, timeMs));
     case Slot.ContainerMajorPageFaults:
       return String(Math.floor(containerPageFaults(ref as SimContainer, timeMs) / 1000));
     case Slot.ContainerAvailable: {
       const c = ref as SimContainer;
-      return String(Math.max(0, (c.limits.memoryBytes ?? 0) - SimulatedCluster.workingSetAt(c, timeMs)));
+      return String(Math.max(0, (c.limits.memoryBytes ?? 0) - at.container(c)));
     }
     case Slot.PodCpuNs: {
       const pod = ref as SimPod;
       return String(Math.round(SimulatedCluster.podCpuMilliCores(pod) * 1000 * (timeMs - pod.startTimeMs)));
     }
     case Slot.PodMemoryUsage:
-      return String(Math.round(SimulatedCluster.podWorkingSetAt(ref as SimPod, timeMs) * 1.25));
+      return String(Math.round(at.pod(ref as SimPod) * 1.25));
     case Slot.PodWorkingSet:
-      return String(SimulatedCluster.podWorkingSetAt(ref as SimPod, timeMs));
+      return String(at.pod(ref as SimPod));
     case Slot.PodRss:
-      return String(Math.round(SimulatedCluster.podWorkingSetAt(ref as SimPod, timeMs) * 0.8));
+      return String(Math.round(at.pod(ref as SimPod) * 0.8));
     case Slot.PodPageFaults:
       return String(podPageFaults(ref as SimPod, timeMs));
     case Slot.PodRx: {
@@ -241,14 +242,14 @@ function slotValue(kind: Slot, ref: SlotRef, timeMs: number, timeText: string): 
     case Slot.NodeCpuNs:
       return (ref as SimNode).cpu.valueAt(timeMs).toString();
     case Slot.NodeMemoryUsage:
-      return String(Math.round(SimulatedCluster.nodeWorkingSetAt(ref as SimNode, timeMs) * 1.4));
+      return String(Math.round(at.node(ref as SimNode) * 1.4));
     case Slot.NodeWorkingSet:
-      return String(SimulatedCluster.nodeWorkingSetAt(ref as SimNode, timeMs));
+      return String(at.node(ref as SimNode));
     case Slot.NodeRss:
-      return String(Math.round(SimulatedCluster.nodeWorkingSetAt(ref as SimNode, timeMs) * 0.7));
+      return String(Math.round(at.node(ref as SimNode) * 0.7));
     case Slot.NodeAvailable: {
       const node = ref as SimNode;
-      return String(Math.max(0, node.capacity.memoryBytes - SimulatedCluster.nodeWorkingSetAt(node, timeMs)));
+      return String(Math.max(0, node.capacity.memoryBytes - at.node(node)));
     }
     case Slot.NodePageFaults:
       return (ref as SimNode).pageFaults.valueAt(timeMs).toString();
@@ -277,10 +278,11 @@ export class SummaryRenderer {
       template = buildTemplate(node);
       this.templates.set(node.name, template);
     }
+    const at = new WorkingSetsAt(timeMs);
     const timeText = q(toRfc3339(timeMs));
     const { parts, kinds, refs } = template;
     let out = parts[0]!;
-    for (let i = 0; i < kinds.length; i++) out += slotValue(kinds[i]!, refs[i]!, timeMs, timeText) + parts[i + 1]!;
+    for (let i = 0; i < kinds.length; i++) out += slotValue(kinds[i]!, refs[i]!, at, timeText) + parts[i + 1]!;
     return out;
   }
 }

@@ -302,6 +302,15 @@ describe('simulator modes', () => {
       await client.close();
       const { readFileSync } = await import('node:fs');
       assert.equal(body, readFileSync(`${SUMMARY_FIXTURES}/nri_k8s_v1.35_minikube_containerd_stats_summary.json`, 'utf8'));
+      // the Node object points at the kubelet that serves the recording
+      const { body: nodeObject } = await getJson<{ status: { daemonEndpoints: { kubeletEndpoint: { Port: number } } } }>(`${sim.apiUrl}/api/v1/nodes/${nodeName}`);
+      assert.equal(nodeObject.status.daemonEndpoints.kubeletEndpoint.Port, sim.node(nodeName).port);
+      assert.ok(sim.node(nodeName).port > 0);
+      const nodeEvents = await watchEvents(`${sim.apiUrl}/api/v1/nodes?watch=1`, 5);
+      for (const event of nodeEvents) {
+        const name = (event.object.metadata as { name: string }).name;
+        assert.equal((event.object.status as { daemonEndpoints: { kubeletEndpoint: { Port: number } } }).daemonEndpoints.kubeletEndpoint.Port, sim.node(name).port);
+      }
       const { body: pods } = await getJson<List>(`${sim.apiUrl}/api/v1/pods?fieldSelector=spec.nodeName%3D${nodeName}`);
       assert.equal(pods.items.length, 17);
       assert.ok(pods.items.some((p) => p.metadata.name === 'etcd-datagen-1-35'));
