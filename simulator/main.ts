@@ -15,7 +15,7 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   { name: 'restarts-per-minute', type: 'number', min: 0, default: 0, description: 'Container restarts per minute across the cluster.' },
   { name: 'churn-per-minute', type: 'number', min: 0, default: 0, description: 'Pods deleted and replaced per minute across the cluster.' },
   { name: 'history', type: 'integer', min: 1, default: DEFAULT_SIMULATOR_OPTIONS.historyLimit, description: 'Watch history kept; older resourceVersions get 410 Gone.' },
-  { name: 'fault', type: 'list', valueName: 'KIND[:FRACTION]', default: [], description: `Fault on a fraction of nodes (default 1 node), repeatable; KIND is one of ${FAULTS.join(', ')}.` },
+  { name: 'fault', type: 'list', valueName: 'KIND[:FRACTION]', default: [], check: checkFault, description: `Fault on a fraction of nodes (default 1 node), repeatable; KIND is one of ${FAULTS.join(', ')}.` },
   { name: 'slow-ms', type: 'integer', min: 0, default: DEFAULT_SIMULATOR_OPTIONS.slowMs, description: 'Delay of the slow fault.' },
   { name: 'replay', type: 'string', valueName: 'DIR', description: 'Serve recorded summaries, one node per *.json file in DIR.' },
   { name: 'state-dir', type: 'string', valueName: 'DIR', default: '.tmp/simulator', description: 'Where kubelet-ca.crt, token and kubeconfig are written.' },
@@ -27,21 +27,19 @@ export const SIMULATE_HELP = usage(
   SIMULATE_OPTIONS,
 );
 
-/** Turns loaded flags into simulator options, adding every fault problem to `problems`. */
-export function simulatorOptionsFrom(values: Record<string, OptionValue>, problems: string[]): SimulatorOptions {
+function checkFault(spec: string): string | undefined {
+  const [kind, fraction] = spec.split(':');
+  if (!FAULTS.includes(kind as Fault)) return `unknown fault "${kind}" (one of ${FAULTS.join(', ')})`;
+  if (fraction !== undefined && !(Number(fraction) > 0 && Number(fraction) <= 1)) return 'the fraction must be in (0, 1]';
+  return undefined;
+}
+
+/** Turns loaded (and so already checked) flags into simulator options. */
+export function simulatorOptionsFrom(values: Record<string, OptionValue>): SimulatorOptions {
   const get = reader(values);
-  const initialFaults = get.list('fault').flatMap((spec) => {
-    const [kind, fractionText] = spec.split(':');
-    const fraction = fractionText === undefined ? 1 / Math.max(1, get.number('nodes')) : Number(fractionText);
-    if (!FAULTS.includes(kind as Fault)) {
-      problems.push(`--fault ${spec}: unknown fault "${kind}" (one of ${FAULTS.join(', ')})`);
-      return [];
-    }
-    if (!(fraction > 0 && fraction <= 1)) {
-      problems.push(`--fault ${spec}: the fraction must be in (0, 1]`);
-      return [];
-    }
-    return [{ fault: kind as Fault, fraction }];
+  const initialFaults = get.list('fault').map((spec) => {
+    const [kind, fraction] = spec.split(':');
+    return { fault: kind as Fault, fraction: fraction === undefined ? 1 / get.number('nodes') : Number(fraction) };
   });
   const token = get.optionalString('kubelet-token');
   const replay = get.optionalString('replay');
@@ -68,12 +66,7 @@ export function simulatorOptionsFrom(values: Record<string, OptionValue>, proble
 export async function runSimulate(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(SIMULATE_OPTIONS, argv, SIMULATE_HELP);
   if (!config) return 0;
-  const problems: string[] = [];
-  const options = simulatorOptionsFrom(config.values, problems);
-  if (problems.length > 0) {
-    console.error(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    return 2;
-  }
+  const options = simulatorOptionsFrom(config.values);
   const startedMs = performance.now();
   const simulator = await Simulator.start(options);
   const first = simulator.cluster.nodes[0];

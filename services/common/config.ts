@@ -22,6 +22,8 @@ export interface OptionSpec {
   /** A short value name for help, e.g. FILE. */
   readonly valueName?: string;
   readonly required?: boolean;
+  /** Extra rule for a string, or for each item of a list: the problem, or undefined when fine. */
+  readonly check?: (value: string) => string | undefined;
 }
 
 export type OptionValue = string | number | boolean | string[] | undefined;
@@ -122,11 +124,20 @@ function convert(spec: OptionSpec, given: string[], source: string, problems: st
     return n;
   };
   switch (spec.type) {
-    case 'string':
+    case 'string': {
       if (spec.choices && !spec.choices.includes(last)) return bad(`must be one of ${spec.choices.join(', ')}`);
-      return last;
-    case 'list':
-      return given.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+      const problem = spec.check?.(last);
+      return problem ? bad(problem) : last;
+    }
+    case 'list': {
+      const items = given.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+      const itemProblems = items.flatMap((item) => {
+        const problem = spec.check?.(item);
+        return problem ? [`${source} ${JSON.stringify(item)}: ${problem}`] : [];
+      });
+      problems.push(...itemProblems);
+      return itemProblems.length > 0 ? undefined : items;
+    }
     case 'boolean':
       if (/^(true|1|yes)$/i.test(last)) return true;
       if (/^(false|0|no)$/i.test(last)) return false;

@@ -110,5 +110,6 @@ describe('podometer entry point', () => {
     const { code, stderr } = await podometer('simulate', '--nodes', '0', '--fault', 'explode:2');
     assert.equal(code, 2);
     assert.match(stderr, /--nodes.*must be at least 1/);
+    assert.match(stderr, /--fault "explode:2": unknown fault "explode"/);
   });
 });
