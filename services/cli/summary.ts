@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
 import { formatValue, toMetricExport } from '../common/metric-export.js';
-import { jsonSafeValue, type MetricSet, type NodeBatch } from '../common/metric-set.js';
+import { jsonSafeValue, sampleTimeMs, type MetricSet, type NodeBatch } from '../common/metric-set.js';
 import { DEFAULT_MAX_SUMMARY_BYTES, parseSummary } from '../common/summary-parser.js';
 import { METRICS_BY_NAME } from '../common/metrics.js';
 import { applyRates, type RateSkipReason } from '../processor/rates.js';
@@ -27,8 +27,8 @@ export const SUMMARY_HELP = usage(
 export interface SummaryResult {
   readonly batch: NodeBatch;
   readonly skipped: Record<RateSkipReason, number>;
-  /** Per metric-set key, the previous sample's clock times (for rate point starts). */
-  readonly previousTimes: Map<string, MetricSet['sampleTimesMs']>;
+  /** The previous sample of each metric set, by key (rate points start at its time). */
+  readonly previousSets: Map<string, MetricSet>;
 }
 
 /** Parses `current` (and `previous`) and adds rates; pure apart from reading nothing. */
@@ -36,26 +36,25 @@ export function summarize(current: string, previous: string | undefined, options
   const parseOptions = { maxBytes: options.maxBytes, ...(options.nodeName ? { nodeName: options.nodeName } : {}) };
   const batch = parseSummary(current, parseOptions);
   const skipped: Record<RateSkipReason, number> = { restart: 0, counter_decrease: 0, no_time_advance: 0, missing_previous: 0 };
-  const previousTimes = new Map<string, MetricSet['sampleTimesMs']>();
+  const previousSets = new Map<string, MetricSet>();
   if (previous !== undefined) {
     const before = parseSummary(previous, { ...parseOptions, nodeName: batch.nodeName });
     const byKey = new Map(before.metricSets.map((s) => [s.key, s]));
     for (const set of batch.metricSets) {
       const earlier = byKey.get(set.key);
       if (!earlier) continue;
-      previousTimes.set(set.key, earlier.sampleTimesMs);
+      previousSets.set(set.key, earlier);
       for (const skip of applyRates(earlier, set).skipped) skipped[skip.reason]++;
     }
   }
-  return { batch, skipped, previousTimes };
+  return { batch, skipped, previousSets };
 }
 
 export function renderJson(result: SummaryResult): string {
   const exported = toMetricExport(result.batch.metricSets, (set, metric) => {
     const definition = METRICS_BY_NAME.get(metric);
-    const previous = result.previousTimes.get(set.key);
-    if (definition?.rateOf && previous) return previous[definition.clock] ?? previous.scrape ?? set.scrapeTimeMs;
-    return set.scrapeTimeMs;
+    const previous = result.previousSets.get(set.key);
+    return definition?.rateOf && previous ? sampleTimeMs(previous, definition.clock) : set.scrapeTimeMs;
   });
   return JSON.stringify(exported, null, 2);
 }

@@ -29,8 +29,8 @@ export interface MetricSet {
   createTimeMs?: number;
   /** The set's sample time (ms since epoch): its cpu, memory or network block time, in that order. */
   scrapeTimeMs: number;
-  /** The time each kubelet block was sampled at (ms since epoch); rates use these. */
-  readonly sampleTimesMs: Partial<Record<SampleClock, number>>;
+  /** The time each kubelet block was sampled at (ms since epoch); read through `sampleTimeMs`. */
+  readonly sampleTimesMs: Partial<Record<Exclude<SampleClock, 'scrape'>, number>>;
   /** Unlabeled values by metric name. */
   readonly values: Record<string, MetricValue>;
   readonly labeled: LabeledValue[];
@@ -46,7 +46,7 @@ export interface NodeBatch {
   readonly notes: string[];
 }
 
-export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A bigint as a number when that is exact, else the bigint itself. */
 export function normalizeInteger(value: bigint): MetricValue {
@@ -91,13 +91,13 @@ export function jsonSafeValue(value: MetricValue): number | string {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** Looks up one labeled value by name and the labels that tell it apart. */
-export function findLabeled(set: MetricSet, name: string, labels: Labels): LabeledValue | undefined {
-  return set.labeled.find((v) => v.name === name && sameLabels(v.labels, labels));
-}
-
 export function sameLabels(a: Labels, b: Labels): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => a[k] === b[k]);
+}
+
+/** When a metric of `clock` was sampled in `set`: its block's own time, else the set's sample time. */
+export function sampleTimeMs(set: MetricSet, clock: SampleClock): number {
+  return (clock === 'scrape' ? undefined : set.sampleTimesMs[clock]) ?? set.scrapeTimeMs;
 }

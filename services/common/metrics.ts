@@ -227,12 +227,6 @@ export const RATE_OF_CUMULATIVE: ReadonlyMap<string, MetricDefinition> = new Map
   RATE_METRICS.map((m) => [m.rateOf!.source, m]),
 );
 
-export function metricDefinition(name: string): MetricDefinition {
-  const definition = METRICS_BY_NAME.get(name);
-  if (!definition) throw new Error(`unknown metric "${name}"`);
-  return definition;
-}
-
 /**
  * Heapster's `withfields=true` split: measurement is the part before the first `/`, the field is
  * the rest (or `value` for a name without `/`, such as `uptime`).

@@ -24,7 +24,6 @@ import {
   RESOURCE_ID,
   metricSetKey,
   type MetricSetType,
-  type SampleClock,
 } from './metrics.js';
 import { addValues, normalizeInteger, type Labels, type MetricSet, type MetricValue, type NodeBatch } from './metric-set.js';
 
@@ -51,6 +50,7 @@ export interface ParseSummaryOptions {
 }
 
 type JsonObject = Record<string, unknown>;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Reads typed fields out of untrusted JSON, failing with the path of the offending field. */
@@ -127,7 +127,7 @@ export function parseSummary(body: string | Uint8Array, options: ParseSummaryOpt
   }
   let text: string;
   try {
-    text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(body);
+    text = typeof body === 'string' ? body : UTF8.decode(body);
   } catch {
     throw new SummaryParseError(expectedNode, '', 'response is not valid UTF-8');
   }
@@ -310,13 +310,12 @@ function newSet(key: string, type: MetricSetType, labels: Labels, createTimeMs: 
 function finishSet(set: MetricSet, receivedAtMs: number): void {
   const times = set.sampleTimesMs;
   set.scrapeTimeMs = times.cpu ?? times.memory ?? times.network ?? receivedAtMs;
-  times.scrape = set.scrapeTimeMs;
   if (set.createTimeMs !== undefined && set.scrapeTimeMs >= set.createTimeMs) {
     set.values['uptime'] = set.scrapeTimeMs - set.createTimeMs;
   }
 }
 
-function noteTime(set: MetricSet, clock: SampleClock, timeMs: number | undefined): void {
+function noteTime(set: MetricSet, clock: keyof MetricSet['sampleTimesMs'], timeMs: number | undefined): void {
   if (timeMs !== undefined && set.sampleTimesMs[clock] === undefined) set.sampleTimesMs[clock] = timeMs;
 }
 

@@ -18,6 +18,7 @@ import { RATE_METRICS, type MetricDefinition } from '../common/metrics.js';
 import {
   compareValues,
   sameLabels,
+  sampleTimeMs,
   subtractValues,
   toApproxNumber,
   type LabeledValue,
@@ -42,8 +43,8 @@ export function computeRates(previous: MetricSet, current: MetricSet): RateResul
     previous.createTimeMs !== undefined && current.createTimeMs !== undefined && previous.createTimeMs !== current.createTimeMs;
   for (const rate of RATE_METRICS) {
     const source = rate.rateOf!.source;
-    const previousMs = previous.sampleTimesMs[rate.clock] ?? previous.scrapeTimeMs;
-    const currentMs = current.sampleTimesMs[rate.clock] ?? current.scrapeTimeMs;
+    const previousMs = sampleTimeMs(previous, rate.clock);
+    const currentMs = sampleTimeMs(current, rate.clock);
     if (rate.valueLabels.length === 0) {
       const now = current.values[source];
       if (now === undefined) continue;

@@ -30,6 +30,12 @@ describe('rate calculator', () => {
     assert.equal(computeRates(before, after).values['network/rx_rate'], 1000);
   });
 
+  it('falls back to the set sample time when a block carries no time of its own', () => {
+    const before = sample({ type: 'pod', values: { 'network/tx': 0 }, scrapeTimeMs: 2_000_000, sampleTimesMs: {} });
+    const after = sample({ type: 'pod', values: { 'network/tx': 50_000 }, scrapeTimeMs: 2_010_000, sampleTimesMs: { cpu: 2_005_000 } });
+    assert.equal(computeRates(before, after).values['network/tx_rate'], 5000);
+  });
+
   it('gives no rate across a restart (start time changed)', () => {
     const before = sample({ values: { 'cpu/usage': 9_000_000_000 } });
     const after = sample({ values: { 'cpu/usage': 9_500_000_000 }, createTimeMs: 2_010_000, sampleTimesMs: { cpu: 2_060_000 } });
