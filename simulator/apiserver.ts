@@ -174,7 +174,11 @@ export class FakeApiServer {
   }
 
   private getOne(response: ServerResponse, kind: ResourceKind, namespace: string | undefined, name: string): void {
-    const found = this.currentObjects(kind, namespace).find((o) => o.name === name);
+    const found: Change['object'] | undefined =
+      kind === 'nodes' ? this.cluster.nodesByName.get(name)
+        : kind === 'namespaces' ? this.cluster.namespaces.get(name)
+          : kind === 'pods' ? (namespace === undefined ? undefined : this.cluster.pods.get(`${namespace}/${name}`))
+            : this.currentObjects(kind, namespace).find((o) => o.name === name);
     if (!found) return sendStatus(response, 404, 'NotFound', `${kind} "${name}" not found`);
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(this.serialize(kind, found).json);

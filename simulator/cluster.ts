@@ -534,6 +534,26 @@ export class SimulatedCluster {
     }
   }
 
+  /** Spends the whole restart and churn budgets on random running pods, listed once. */
+  private restartAndChurn(): void {
+    const running = [...this.pods.values()].filter((p) => p.phase === 'Running' && p.nodeName);
+    if (running.length === 0) {
+      this.restartBudget %= 1;
+      this.churnBudget %= 1;
+      return;
+    }
+    for (; this.restartBudget >= 1; this.restartBudget--) {
+      const pod = this.random.pick(running);
+      this.restartContainer(pod.namespace, pod.name, this.random.pick(pod.containers).name);
+    }
+    for (; this.churnBudget >= 1; this.churnBudget--) {
+      const index = Math.floor(this.random.next() * running.length);
+      const pod = running[index]!;
+      this.deletePod(pod.namespace, pod.name);
+      running[index] = this.addPod(pod.nodeName!, pod.namespace);
+    }
+  }
+
   /** Advances time-driven behaviour: random restarts and pod churn at the configured rates. */
   tick(): void {
     const nowMs = this.now();
@@ -541,19 +561,7 @@ export class SimulatedCluster {
     this.lastTickMs = nowMs;
     this.restartBudget += this.options.restartsPerMinute * elapsedMinutes;
     this.churnBudget += this.options.churnPerMinute * elapsedMinutes;
-    const running = () => [...this.pods.values()].filter((p) => p.phase === 'Running' && p.nodeName);
-    while (this.restartBudget >= 1) {
-      this.restartBudget--;
-      const pod = this.random.pick(running());
-      if (pod) this.restartContainer(pod.namespace, pod.name, this.random.pick(pod.containers).name);
-    }
-    while (this.churnBudget >= 1) {
-      this.churnBudget--;
-      const pod = this.random.pick(running());
-      if (!pod) break;
-      this.deletePod(pod.namespace, pod.name);
-      this.addPod(pod.nodeName!, pod.namespace);
-    }
+    if (this.restartBudget >= 1 || this.churnBudget >= 1) this.restartAndChurn();
     this.expireEvents(3_600_000);
   }
 }
