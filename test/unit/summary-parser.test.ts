@@ -67,12 +67,14 @@ describe('summary parser: values taken from the files', () => {
     assert.equal(node.values['network/rx'], 772921510);
   });
 
-  it('v1.35: memory/limit-less containers have no availableBytes, and absent is never zero', () => {
-    const { metricSets } = parseSummary(summaryFixture(V135));
-    const containers = metricSets.filter((s) => s.type === 'pod_container');
-    assert.ok(containers.every((c) => c.values['memory/working_set'] !== undefined));
-    // no metric the kubelet did not send appears (memory/cache is cAdvisor-only)
-    assert.ok(containers.every((c) => c.values['memory/cache'] === undefined));
+  it('v1.35: a field the kubelet left out stays absent while its neighbours stay', () => {
+    const doc = JSON.parse(summaryFixture(V135)) as { pods: { podRef: { name: string }; containers: { memory: Record<string, unknown> }[] }[] };
+    const etcd = doc.pods.find((p) => p.podRef.name === 'etcd-datagen-1-35')!.containers[0]!;
+    delete etcd.memory.workingSetBytes; // as cri-o and Windows do for some fields
+    const set = setByKey(parseSummary(JSON.stringify(doc)).metricSets, 'namespace:kube-system/pod:etcd-datagen-1-35/container:etcd');
+    assert.equal('memory/working_set' in set.values, false, 'absent, not zero');
+    assert.equal(set.values['memory/usage'], etcd.memory.usageBytes);
+    assert.equal(set.values['memory/rss'], etcd.memory.rssBytes);
   });
 
   it('v1.16 docker: legacy system container names and pod volumes', () => {
