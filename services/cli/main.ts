@@ -12,7 +12,12 @@ interface Role {
 }
 
 const ROLES: Record<string, Role> = {
-  demo: { summary: 'Start the simulator and show live metrics scraped from it.', run: async (argv) => (await import('./demo.js')).runDemo(argv) },
+  demo: { summary: 'Start the simulator, Redis and the pipeline, and print each window.', run: async (argv) => (await import('./demo.js')).runDemo(argv) },
+  all: { summary: 'Every pipeline role in one process (through the queues).', run: async (argv) => (await import('./all.js')).runAll(argv) },
+  scheduler: { summary: 'Discover nodes and pods; enqueue one scrape job per node per window.', run: async (argv) => (await import('../scheduler/main.js')).runScheduler(argv) },
+  scraper: { summary: 'Scrape kubelets (scale out freely).', run: async (argv) => (await import('../scraper/main.js')).runScraper(argv) },
+  processor: { summary: 'Rates, enrichment, roll-ups; finalize windows.', run: async (argv) => (await import('../processor/main.js')).runProcessor(argv) },
+  exporter: { summary: 'Write finalized windows to the short-term store and sinks.', run: async (argv) => (await import('../exporter/main.js')).runExporter(argv) },
   summary: { summary: 'Print the metric sets (and rates) of kubelet /stats/summary files.', run: async (argv) => (await import('./summary.js')).runSummaryCommand(argv) },
   simulate: { summary: 'Run the cluster simulator: a fake API server and kubelets.', run: async (argv) => (await import('../../simulator/main.js')).runSimulate(argv) },
   'bench-simulator': { summary: "Measure the simulator's CPU cost per served summary.", run: async (argv) => (await import('../../simulator/bench.js')).runBenchSimulator(argv) },

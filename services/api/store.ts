@@ -1,0 +1,84 @@
+/**
+ * Reads the short-term store (written by the exporter's StoreSink): the windows it holds, any
+ * metric set of a window, and one metric of one set over a time range. Read-only; any number of
+ * API replicas may read one store.
+ */
+import type { Redis } from 'ioredis';
+import { decodeMetricSet } from '../common/batch-codec.js';
+import type { WindowSummary } from '../common/jobs.js';
+import type { RedisKeys } from '../common/keys.js';
+import type { MetricSet, MetricValue } from '../common/metric-set.js';
+import { normalizeInteger } from '../common/metric-set.js';
+import { LONG_TERM_METRICS } from '../exporter/sinks/store.js';
+
+export interface Point {
+  /** The window's end (Heapster's batch timestamp), ms since epoch. */
+  timestampMs: number;
+  value: MetricValue;
+}
+
+export class StoreReader {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Window starts the store holds, oldest first, within [fromMs, toMs]. */
+  async windows(fromMs = -Infinity, toMs = Infinity): Promise<number[]> {
+    const found = await this.redis.zrangebyscore(this.keys.storeWindows, fromMs === -Infinity ? '-inf' : fromMs, toMs === Infinity ? '+inf' : toMs);
+    return found.map(Number);
+  }
+
+  async latestWindow(): Promise<number | undefined> {
+    const [latest] = await this.redis.zrevrange(this.keys.storeWindows, 0, 0);
+    return latest === undefined ? undefined : Number(latest);
+  }
+
+  async summary(windowStartMs: number): Promise<WindowSummary | undefined> {
+    const text = await this.redis.hget(this.keys.storeSummaries, String(windowStartMs));
+    return text ? (JSON.parse(text) as WindowSummary) : undefined;
+  }
+
+  /** One set of a window; undefined once the window's full data expired. */
+  async set(key: string, windowStartMs: number): Promise<MetricSet | undefined> {
+    const text = await this.redis.hget(this.keys.storeWindow(windowStartMs), key);
+    return text ? decodeMetricSet(text) : undefined;
+  }
+
+  /** Every set of a window whose key matches `pattern` (Redis glob, e.g. `node:*`). */
+  async sets(windowStartMs: number, pattern = '*'): Promise<MetricSet[]> {
+    const sets: MetricSet[] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.keys.storeWindow(windowStartMs), cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 1; i < flat.length; i += 2) sets.push(decodeMetricSet(flat[i]!));
+    } while (cursor !== '0');
+    return sets;
+  }
+
+  /**
+   * One metric of one set over [fromMs, toMs] (window end times). Full windows answer any metric;
+   * older windows answer only the long-term metrics (cpu/usage_rate, memory/usage).
+   */
+  async series(key: string, metric: string, fromMs = -Infinity, toMs = Infinity): Promise<Point[]> {
+    const windows = await this.windows();
+    const longIndex = (LONG_TERM_METRICS as readonly string[]).indexOf(metric);
+    const points: Point[] = [];
+    for (const windowStartMs of windows) {
+      const summary = await this.summary(windowStartMs);
+      if (!summary || summary.windowEndMs < fromMs || summary.windowEndMs > toMs) continue;
+      const set = await this.set(key, windowStartMs);
+      if (set) {
+        const value = set.values[metric];
+        if (value !== undefined) points.push({ timestampMs: summary.windowEndMs, value });
+        continue;
+      }
+      if (longIndex < 0) continue;
+      const text = await this.redis.hget(this.keys.storeLong(windowStartMs), key);
+      const part = text?.split('|')[longIndex];
+      if (part) points.push({ timestampMs: summary.windowEndMs, value: normalizeInteger(BigInt(part)) });
+    }
+    return points;
+  }
+}

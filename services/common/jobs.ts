@@ -1,0 +1,111 @@
+/**
+ * Job payloads of every queue, and the Kubernetes metadata the scheduler publishes for the
+ * processor. Times are ms since epoch; a window is named by its start (`windowStartMs`).
+ */
+import type { ScrapeFailureReason } from '../scraper/kubelet-client.js';
+
+/** Resources in Podometer's units: cpu in millicores, memory and ephemeral storage in bytes. */
+export interface ResourceAmounts {
+  cpuMilliCores?: number;
+  memoryBytes?: number;
+  ephemeralBytes?: number;
+}
+
+export interface NodeMeta {
+  name: string;
+  uid: string;
+  /** Heapster's `host_id`: the node's provider id, or '' when it has none. */
+  hostId: string;
+  labels: Record<string, string>;
+  capacity: ResourceAmounts;
+  allocatable: ResourceAmounts;
+  ready: boolean;
+}
+
+export interface ContainerMeta {
+  name: string;
+  image: string;
+  requests: ResourceAmounts;
+  limits: ResourceAmounts;
+  restartCount: number;
+}
+
+export interface PodMeta {
+  namespace: string;
+  name: string;
+  uid: string;
+  nodeName: string;
+  phase: string;
+  labels: Record<string, string>;
+  /** The controller that owns the pod, e.g. `ReplicaSet/web-5d9c`; '' when none. */
+  owner: string;
+  containers: ContainerMeta[];
+}
+
+export interface NamespaceMeta {
+  name: string;
+  uid: string;
+}
+
+/** One node to scrape in one window (queue `scrape`, id `scrape-<node>-<W>`). */
+export interface ScrapeJob {
+  windowStartMs: number;
+  nodeName: string;
+  /** Base URL of the node's kubelet, e.g. `https://10.0.0.5:10250`. */
+  kubeletUrl: string;
+  /** After this the window finalizes without the node; a scrape that starts later is pointless. */
+  deadlineMs: number;
+}
+
+export type NodeOutcome =
+  | { status: 'ok'; bytes: number; durationMs: number; receivedAtMs: number }
+  | { status: 'failed'; reason: ScrapeFailureReason | 'bad_summary' | 'too_late'; message: string; durationMs: number };
+
+/** What a scraper hands the processor (queue `process`, id `process-<node>-<W>`). */
+export interface ProcessJob {
+  windowStartMs: number;
+  nodeName: string;
+  outcome: NodeOutcome;
+  /** The parsed summary, encoded by batch-codec; absent when the scrape failed. */
+  batch?: string;
+}
+
+/** Queue `finalize`, id `finalize-<W>`: added delayed to the deadline, promoted when all nodes are in. */
+export interface FinalizeJob {
+  windowStartMs: number;
+}
+
+/** Queue `export-<sink>`, id `export-<sink>-<W>`: write window W (read from staging) to that sink. */
+export interface ExportJob {
+  windowStartMs: number;
+}
+
+export interface WindowManifest {
+  windowStartMs: number;
+  windowEndMs: number;
+  /** When scrapes start: window end plus the scrape offset. */
+  scrapeAtMs: number;
+  deadlineMs: number;
+  expectedNodes: string[];
+}
+
+/** What became of a window, as the store reports it. */
+export interface WindowSummary {
+  windowStartMs: number;
+  /** The time every point of the window is reported at (Heapster's batch timestamp). */
+  windowEndMs: number;
+  expectedNodes: number;
+  okNodes: number;
+  failedNodes: Record<string, string>;
+  /** Expected nodes with no outcome at finalization (scrape not even finished). */
+  missedNodes: string[];
+  /** `complete`: every expected node was processed; `deadline`: finalized at the deadline. */
+  finalizedBy: 'complete' | 'deadline';
+  finalizedAtMs: number;
+  metricSets: number;
+  /** Rates not computed, by reason (restart, counter_decrease, ...), over all nodes. */
+  rateSkips: Record<string, number>;
+}
+
+/** What the processor records per node and window (the outcome plus processing figures). */
+export type NodeRecord = NodeOutcome & { metricSets?: number; rateSkips?: Record<string, number> };

@@ -1,0 +1,67 @@
+/**
+ * Every queue name, job id and Redis key Podometer uses, built in one place. No service spells a
+ * key or queue name by hand. Ids never contain `:` (BullMQ reserves it), so node names (DNS
+ * subdomains) and window start times (ms since epoch) are joined with `-`.
+ *
+ * Layout under the prefix P (default `podometer`):
+ *   P:q:<queue>:...                 BullMQ's own keys (its prefix is `P:q`)
+ *   P:meta:nodes                    hash node name -> NodeMeta JSON (scheduler writes)
+ *   P:meta:namespaces               hash namespace -> NamespaceMeta JSON
+ *   P:meta:pods:<node>              string: PodMeta[] JSON of the pods bound to that node
+ *   P:window:<W>:manifest           string: WindowManifest JSON (W = window start, ms)
+ *   P:window:<W>:nodes              hash node -> processed metric sets of that node (staging)
+ *   P:window:<W>:outcomes           hash node -> NodeOutcome JSON (ok or failed, with the reason)
+ *   P:window:<W>:partials           hash node -> that node's namespace/cluster partial sums
+ *   P:window:<W>:summary            string: WindowSummary JSON, written when the window finalizes
+ *   P:rate:<node>                   hash W -> rate sample of the node's sets at window W
+ *   P:scheduler:lease               string: the scheduler replica that enqueues (PX-expiring)
+ *   P:store:window:<W>              hash metric-set key -> metric set JSON (short-term store)
+ *   P:store:long:<W>                hash metric-set key -> "cpu/usage_rate|memory/usage"
+ *   P:store:windows                 sorted set of finalized window starts (score = W)
+ *   P:store:summaries               hash W -> WindowSummary JSON
+ */
+
+export const DEFAULT_REDIS_PREFIX = 'podometer';
+
+/** Queue names. Each sink has its own export queue so that one slow sink holds up no other. */
+export const QUEUE = {
+  scrape: 'scrape',
+  process: 'process',
+  finalize: 'finalize',
+  export: (sink: string): string => `export-${sink}`,
+} as const;
+
+/** Deterministic job ids: a retried or duplicated enqueue of the same work is the same job. */
+export const JOB_ID = {
+  scrape: (nodeName: string, windowStartMs: number): string => `scrape-${nodeName}-${windowStartMs}`,
+  process: (nodeName: string, windowStartMs: number): string => `process-${nodeName}-${windowStartMs}`,
+  finalize: (windowStartMs: number): string => `finalize-${windowStartMs}`,
+  export: (sink: string, windowStartMs: number): string => `export-${sink}-${windowStartMs}`,
+} as const;
+
+/** Redis key builders for one prefix. */
+export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
+  const window = (windowStartMs: number): string => `${prefix}:window:${windowStartMs}`;
+  return {
+    /** BullMQ's `prefix` option. */
+    bullPrefix: `${prefix}:q`,
+    nodeMeta: `${prefix}:meta:nodes`,
+    namespaceMeta: `${prefix}:meta:namespaces`,
+    podsOnNode: (nodeName: string): string => `${prefix}:meta:pods:${nodeName}`,
+    podsOnNodePattern: `${prefix}:meta:pods:*`,
+    windowManifest: (windowStartMs: number): string => `${window(windowStartMs)}:manifest`,
+    windowNodes: (windowStartMs: number): string => `${window(windowStartMs)}:nodes`,
+    windowOutcomes: (windowStartMs: number): string => `${window(windowStartMs)}:outcomes`,
+    windowPartials: (windowStartMs: number): string => `${window(windowStartMs)}:partials`,
+    windowSummary: (windowStartMs: number): string => `${window(windowStartMs)}:summary`,
+    /** Field of `windowNodes` holding the namespace and cluster sets (no node name starts with `_`). */
+    rollupsField: '_rollups',
+    rateState: (nodeName: string): string => `${prefix}:rate:${nodeName}`,
+    schedulerLease: `${prefix}:scheduler:lease`,
+    storeWindow: (windowStartMs: number): string => `${prefix}:store:window:${windowStartMs}`,
+    storeLong: (windowStartMs: number): string => `${prefix}:store:long:${windowStartMs}`,
+    storeWindows: `${prefix}:store:windows`,
+    storeSummaries: `${prefix}:store:summaries`,
+  };
+}
+export type RedisKeys = ReturnType<typeof redisKeys>;

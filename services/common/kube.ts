@@ -1,0 +1,30 @@
+/**
+ * A Kubernetes client configuration from Heapster's source options: a kubeconfig file (`auth=`),
+ * the in-cluster service account (`inClusterConfig=true`), or a bare API server URL.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeSource } from './source.js';
+
+/** Where a pod's service account is mounted. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export function kubeConfigFor(source: KubeSource): KubeConfig {
+  const kc = new KubeConfig();
+  if (source.kubeconfigPath) {
+    kc.loadFromFile(source.kubeconfigPath);
+  } else if (source.inClusterConfig && source.apiServerUrl === undefined) {
+    kc.loadFromCluster();
+  } else if (source.inClusterConfig) {
+    kc.loadFromCluster();
+    const cluster = kc.getCurrentCluster();
+    if (cluster) kc.clusters = [{ ...cluster, server: source.apiServerUrl!, skipTLSVerify: source.insecure }];
+  } else {
+    kc.loadFromOptions({
+      clusters: [{ name: 'source', server: source.apiServerUrl ?? 'https://kubernetes.default.svc', skipTLSVerify: source.insecure }],
+      users: [{ name: 'source' }],
+      contexts: [{ name: 'source', cluster: 'source', user: 'source' }],
+      currentContext: 'source',
+    });
+  }
+  return kc;
+}

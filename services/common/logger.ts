@@ -1,0 +1,50 @@
+/**
+ * One JSON line per log record on stderr: `{"time","level","role","msg",...fields}`.
+ * Fields named like a secret (token, password, authorization) are never printed.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+export const LOG_LEVELS = Object.keys(RANK) as LogLevel[];
+const SECRET = /token|password|secret|authorization|apikey/i;
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(role: string): Logger;
+}
+
+export function createLogger(role: string, level: LogLevel = 'info', write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+  const emit = (at: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
+    if (RANK[at] < RANK[level]) return;
+    const record: LogFields = { time: new Date().toISOString(), level: at, role, msg };
+    for (const [key, value] of Object.entries(fields ?? {})) {
+      record[key] = SECRET.test(key) ? '[redacted]' : value instanceof Error ? value.message : value;
+    }
+    write(`${JSON.stringify(record)}\n`);
+  };
+  return {
+    debug: (msg, fields) => emit('debug', msg, fields),
+    info: (msg, fields) => emit('info', msg, fields),
+    warn: (msg, fields) => emit('warn', msg, fields),
+    error: (msg, fields) => emit('error', msg, fields),
+    child: (childRole) => createLogger(childRole, level, write),
+  };
+}
+
+/** A URL fit for a log: user and password removed. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password || url.username) {
+      url.username = '';
+      url.password = '';
+    }
+    return url.toString();
+  } catch {
+    return '[unparsable url]';
+  }
+}

@@ -1,0 +1,40 @@
+/** `podometer exporter`: writes finalized windows to the sinks, one queue per sink. */
+import { loadRoleConfig, usage } from '../common/config.js';
+import type { ExportJob } from '../common/jobs.js';
+import { QUEUE } from '../common/keys.js';
+import { COMMON_OPTIONS, mergeOptions, STORE_OPTIONS } from '../common/options.js';
+import { startWorker } from '../common/queues.js';
+import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import { handleExportJob } from './exporter.js';
+import type { Sink } from './sink.js';
+import { StoreSink } from './sinks/store.js';
+
+export const EXPORTER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, STORE_OPTIONS);
+
+export function startExporter(runtime: Runtime, get: ConfigReader): Service {
+  const sinks: Sink[] = [new StoreSink(runtime.redis, runtime.keys, { windowRetentionMs: get.number('store-window-retention'), longRetentionMs: get.number('store-long-retention') })];
+  const workers = sinks.map((sink) =>
+    startWorker<ExportJob>({
+      queue: QUEUE.export(sink.name),
+      connection: runtime.redis,
+      keys: runtime.keys,
+      concurrency: 1,
+      lockDurationMs: runtime.lockDurationMs,
+      logger: runtime.logger,
+      handle: (job) => handleExportJob(job, sink, runtime.redis, runtime.keys),
+    }),
+  );
+  return {
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      for (const sink of sinks) await sink.close();
+    },
+  };
+}
+
+export async function runExporter(argv: readonly string[]): Promise<number> {
+  const config = loadRoleConfig(EXPORTER_ROLE_OPTIONS, argv, usage('podometer exporter [flags]', 'Writes finalized windows to the short-term store and the configured sinks.', EXPORTER_ROLE_OPTIONS));
+  if (!config) return 0;
+  const runtime = openRuntime(config.get, 'exporter');
+  return runUntilSignal(runtime, [startExporter(runtime, config.get)]);
+}

@@ -1,0 +1,39 @@
+/** `podometer processor`: rates, enrichment and aggregation per node; window finalization. */
+import { loadRoleConfig, usage } from '../common/config.js';
+import type { FinalizeJob, ProcessJob } from '../common/jobs.js';
+import { QUEUE } from '../common/keys.js';
+import { COMMON_OPTIONS, mergeOptions, PROCESSOR_OPTIONS, STORE_OPTIONS } from '../common/options.js';
+import { startWorker } from '../common/queues.js';
+import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import { parseStoreLabels } from './enrich.js';
+import { finalizeWindow, handleProcessJob, type ProcessorDeps } from './processor.js';
+
+export const PROCESSOR_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, PROCESSOR_OPTIONS, STORE_OPTIONS);
+
+/** The sinks windows are exported to; the short-term store always (it serves the APIs). */
+export const SINKS = ['store'] as const;
+
+export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
+  const deps: ProcessorDeps = {
+    redis: runtime.redis,
+    keys: runtime.keys,
+    queues: runtime.queues,
+    enrich: { labelSeparator: get.string('label-separator'), storeLabels: parseStoreLabels(get.list('store-label')), ignoreLabels: new Set(get.list('ignore-label')) },
+    sinks: SINKS,
+    stagingTtlMs: get.number('staging-retention'),
+    logger: runtime.logger,
+  };
+  const common = { connection: runtime.redis, keys: runtime.keys, lockDurationMs: runtime.lockDurationMs, logger: runtime.logger };
+  const workers = [
+    startWorker<ProcessJob>({ ...common, queue: QUEUE.process, concurrency: get.number('processor-concurrency'), handle: (job) => handleProcessJob(job, deps) }),
+    startWorker<FinalizeJob>({ ...common, queue: QUEUE.finalize, concurrency: 1, handle: (job) => finalizeWindow(job.windowStartMs, deps) }),
+  ];
+  return { stop: async () => void (await Promise.all(workers.map((w) => w.close()))) };
+}
+
+export async function runProcessor(argv: readonly string[]): Promise<number> {
+  const config = loadRoleConfig(PROCESSOR_ROLE_OPTIONS, argv, usage('podometer processor [flags]', 'Turns node scrapes into rates and roll-ups, and finalizes windows.', PROCESSOR_ROLE_OPTIONS));
+  if (!config) return 0;
+  const runtime = openRuntime(config.get, 'processor');
+  return runUntilSignal(runtime, [startProcessor(runtime, config.get)]);
+}

@@ -1,0 +1,155 @@
+/**
+ * The processor's Redis side: loads a node's context and previous sample, runs `processNode`,
+ * stages the result for its window, and finalizes windows. Idempotent by construction: staging
+ * is a hash field per node (a retried job overwrites, never adds), the rate state keeps samples by
+ * window so a retry of window W still computes against W's predecessor, and the finalizer only
+ * overwrites and adds jobs with deterministic ids.
+ */
+import type { Redis } from 'ioredis';
+import { decodeMetricSets, encodeMetricSets } from '../common/batch-codec.js';
+import type { NamespaceMeta, NodeMeta, NodeRecord, PodMeta, ProcessJob, WindowManifest, WindowSummary } from '../common/jobs.js';
+import { JOB_ID, type RedisKeys } from '../common/keys.js';
+import type { Logger } from '../common/logger.js';
+import type { PipelineQueues } from '../common/queues.js';
+import { rollUp, type NodePartial } from './aggregate.js';
+import type { EnrichOptions } from './enrich.js';
+import { processNode } from './process-node.js';
+
+export interface ProcessorDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  queues: PipelineQueues;
+  enrich: EnrichOptions;
+  /** Sinks every finalized window is exported to (queue `export-<sink>` each). */
+  sinks: readonly string[];
+  /** How long staged windows and rate samples are kept. */
+  stagingTtlMs: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Rate samples kept per node: the two newest windows (a retry of the newest still finds its predecessor). */
+const RATE_SAMPLES_KEPT = 2;
+
+async function readManifest(deps: ProcessorDeps, windowStartMs: number): Promise<WindowManifest | undefined> {
+  const text = await deps.redis.get(deps.keys.windowManifest(windowStartMs));
+  return text ? (JSON.parse(text) as WindowManifest) : undefined;
+}
+
+async function readNamespaces(deps: ProcessorDeps): Promise<Map<string, NamespaceMeta>> {
+  const all = await deps.redis.hgetall(deps.keys.namespaceMeta);
+  return new Map(Object.entries(all).map(([name, text]) => [name, JSON.parse(text) as NamespaceMeta]));
+}
+
+/** Handles one `process` job. Returns what it recorded for the node. */
+export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Promise<NodeRecord> {
+  const { redis, keys } = deps;
+  const { windowStartMs, nodeName } = job;
+  const [manifest, finalized] = await Promise.all([readManifest(deps, windowStartMs), redis.exists(keys.windowSummary(windowStartMs))]);
+  let record: NodeRecord = job.outcome;
+  const staging = redis.multi();
+  if (job.outcome.status === 'ok' && job.batch !== undefined) {
+    const [podsText, nodeText, rateState, namespaces] = await Promise.all([
+      redis.get(keys.podsOnNode(nodeName)),
+      redis.hget(keys.nodeMeta, nodeName),
+      redis.hgetall(keys.rateState(nodeName)),
+      readNamespaces(deps),
+    ]);
+    const previousWindow = Object.keys(rateState).map(Number).filter((w) => w < windowStartMs).sort((a, b) => b - a)[0];
+    const previous = previousWindow === undefined ? [] : decodeMetricSets(rateState[String(previousWindow)]!);
+    const result = processNode(decodeMetricSets(job.batch), previous, {
+      nodeName,
+      node: nodeText ? (JSON.parse(nodeText) as NodeMeta) : undefined,
+      pods: podsText ? (JSON.parse(podsText) as PodMeta[]) : [],
+      namespaces,
+    }, deps.enrich);
+    record = { ...job.outcome, metricSets: result.sets.length, rateSkips: result.skipped };
+    const stale = Object.keys(rateState).map(Number).filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
+    staging.hset(keys.rateState(nodeName), String(windowStartMs), encodeMetricSets(result.rateSample));
+    if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
+    staging.pexpire(keys.rateState(nodeName), deps.stagingTtlMs);
+    if (!finalized) {
+      staging.hset(keys.windowNodes(windowStartMs), nodeName, encodeMetricSets(result.sets));
+      staging.hset(keys.windowPartials(windowStartMs), nodeName, JSON.stringify(result.partial));
+    }
+  }
+  if (finalized) {
+    deps.logger.warn('node arrived after its window was finalized; not counted', { windowStartMs, nodeName });
+    await staging.exec();
+    return record;
+  }
+  const outcomes = keys.windowOutcomes(windowStartMs);
+  staging.hset(outcomes, nodeName, JSON.stringify(record));
+  for (const key of [keys.windowNodes(windowStartMs), keys.windowPartials(windowStartMs), outcomes]) staging.pexpire(key, deps.stagingTtlMs);
+  staging.hlen(outcomes);
+  const replies = await staging.exec();
+  const done = Number(replies?.[replies.length - 1]?.[1] ?? 0);
+  if (manifest && done >= manifest.expectedNodes.length) await promoteFinalize(deps, windowStartMs);
+  return record;
+}
+
+/** Runs window W's finalize job now instead of at its deadline. */
+async function promoteFinalize(deps: ProcessorDeps, windowStartMs: number): Promise<void> {
+  const job = await deps.queues.finalize.getJob(JOB_ID.finalize(windowStartMs));
+  if (!job) return;
+  try {
+    await job.promote();
+  } catch {
+    // Not delayed any more: already promoted by another processor, or running.
+  }
+}
+
+/** Handles one `finalize` job: roll-ups, the window summary, one export job per sink. */
+export async function finalizeWindow(windowStartMs: number, deps: ProcessorDeps): Promise<WindowSummary | undefined> {
+  const { redis, keys } = deps;
+  const manifest = await readManifest(deps, windowStartMs);
+  if (!manifest) {
+    deps.logger.warn('finalize: the window has no manifest (expired?)', { windowStartMs });
+    return undefined;
+  }
+  const [outcomeTexts, partialTexts, namespaces] = await Promise.all([
+    redis.hgetall(keys.windowOutcomes(windowStartMs)),
+    redis.hgetall(keys.windowPartials(windowStartMs)),
+    readNamespaces(deps),
+  ]);
+  const outcomes = new Map(Object.entries(outcomeTexts).map(([node, text]) => [node, JSON.parse(text) as NodeRecord]));
+  const partials = Object.values(partialTexts).map((text) => JSON.parse(text) as NodePartial);
+  const rollups = rollUp(partials, namespaces, manifest.windowEndMs);
+  const failedNodes: Record<string, string> = {};
+  const rateSkips: Record<string, number> = {};
+  let okNodes = 0;
+  let metricSets = rollups.length;
+  for (const [node, record] of outcomes) {
+    if (record.status === 'ok') okNodes++;
+    else failedNodes[node] = `${record.reason}: ${record.message}`;
+    metricSets += record.metricSets ?? 0;
+    for (const [reason, count] of Object.entries(record.rateSkips ?? {})) rateSkips[reason] = (rateSkips[reason] ?? 0) + count;
+  }
+  const now = (deps.now ?? Date.now)();
+  const summary: WindowSummary = {
+    windowStartMs,
+    windowEndMs: manifest.windowEndMs,
+    expectedNodes: manifest.expectedNodes.length,
+    okNodes,
+    failedNodes,
+    missedNodes: manifest.expectedNodes.filter((n) => !outcomes.has(n)),
+    finalizedBy: manifest.expectedNodes.every((n) => outcomes.has(n)) ? 'complete' : 'deadline',
+    finalizedAtMs: now,
+    metricSets,
+    rateSkips,
+  };
+  await redis
+    .multi()
+    .hset(keys.windowNodes(windowStartMs), keys.rollupsField, encodeMetricSets(rollups))
+    .pexpire(keys.windowNodes(windowStartMs), deps.stagingTtlMs)
+    .set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX')
+    .exec();
+  const stored = JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary;
+  for (const sink of deps.sinks) {
+    await deps.queues.export(sink).add('export', { windowStartMs }, { jobId: JOB_ID.export(sink, windowStartMs), attempts: 20, backoff: { type: 'exponential', delay: 1000 } });
+  }
+  if (stored.finalizedAtMs === now) {
+    deps.logger.info('window finalized', { windowStartMs, by: summary.finalizedBy, ok: okNodes, failed: Object.keys(failedNodes).length, missed: summary.missedNodes.length, latencyMs: now - manifest.scrapeAtMs });
+  }
+  return stored;
+}

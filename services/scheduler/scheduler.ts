@@ -1,0 +1,137 @@
+/**
+ * The scheduler: one replica at a time holds a lease in Redis and, for every window, records the
+ * manifest (expected nodes, deadline), enqueues one scrape job per Ready node with a
+ * deterministic id and a spread delay, and a finalize job delayed to the deadline. Replicas that
+ * do not hold the lease keep their informers warm and take over when the lease lapses (within a
+ * third of a window). A second enqueue of the same window, by any replica, adds nothing: the
+ * manifest is written only if absent and every job id is deterministic.
+ */
+import type { Redis } from 'ioredis';
+import type { FinalizeJob, ScrapeJob, WindowManifest } from '../common/jobs.js';
+import { JOB_ID, type RedisKeys } from '../common/keys.js';
+import type { Logger } from '../common/logger.js';
+import type { PipelineQueues } from '../common/queues.js';
+import type { ClusterMetadata } from './discovery.js';
+import { dueWindowStart, planWindow, scrapeDelayMs, type WindowTiming } from './windows.js';
+
+export interface SchedulerOptions {
+  id: string;
+  timing: WindowTiming;
+  maxSpreadMs: number;
+  /** Metadata keys expire after this unless refreshed (a dead scheduler's data ages out). */
+  metadataTtlMs: number;
+  now?: () => number;
+}
+
+const RENEW_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private leader = false;
+  private lastEnqueuedWindowMs = -1;
+  private lastRefreshMs = 0;
+  private running: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  readonly leaseTtlMs: number;
+  /** Windows this replica enqueued (for logs and tests). */
+  enqueuedWindows = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly queues: PipelineQueues,
+    private readonly metadata: ClusterMetadata,
+    private readonly options: SchedulerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.leaseTtlMs = Math.min(30_000, Math.max(2000, Math.round(options.timing.resolutionMs / 3)));
+    redis.on('ready', () => this.metadata.markAllDirty());
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    const tickMs = Math.min(1000, Math.round(this.leaseTtlMs / 4));
+    this.timer = setInterval(() => {
+      this.running = this.running.then(() => this.tick()).catch((error: unknown) => {
+        this.logger.warn('scheduler tick failed', { error: error instanceof Error ? error.message : String(error) });
+      });
+    }, tickMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    if (this.leader) {
+      await this.redis.eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`, 1, this.keys.schedulerLease, this.options.id).catch(() => undefined);
+      this.leader = false;
+    }
+  }
+
+  /** One step: hold or take the lease; as leader, publish metadata and enqueue a due window. */
+  async tick(): Promise<void> {
+    await this.holdLease();
+    if (!this.leader) return;
+    const now = this.now();
+    if (now - this.lastRefreshMs > this.options.metadataTtlMs / 2) {
+      this.metadata.refreshAll();
+      this.lastRefreshMs = now;
+    }
+    await this.metadata.publish(this.redis, this.keys, this.options.metadataTtlMs);
+    const windowStartMs = dueWindowStart(now, this.options.timing);
+    if (windowStartMs <= this.lastEnqueuedWindowMs) return;
+    const plan = planWindow(windowStartMs, this.options.timing, []);
+    if (now >= plan.deadlineMs) {
+      this.lastEnqueuedWindowMs = windowStartMs;
+      return;
+    }
+    await this.enqueueWindow(windowStartMs);
+  }
+
+  private async holdLease(): Promise<void> {
+    const ttl = String(this.leaseTtlMs);
+    if (this.leader) {
+      const renewed = (await this.redis.eval(RENEW_LEASE, 1, this.keys.schedulerLease, this.options.id, ttl)) as number;
+      if (renewed === 1) return;
+      this.leader = false;
+      this.logger.warn('lost the scheduler lease', { id: this.options.id });
+    }
+    const taken = await this.redis.set(this.keys.schedulerLease, this.options.id, 'PX', this.leaseTtlMs, 'NX');
+    if (taken === 'OK') {
+      this.leader = true;
+      this.metadata.markAllDirty();
+      this.logger.info('holding the scheduler lease; enqueuing windows', { id: this.options.id });
+    }
+  }
+
+  /** Records window W's manifest (if absent) and adds its jobs; safe to repeat. */
+  async enqueueWindow(windowStartMs: number): Promise<WindowManifest> {
+    const targets = this.metadata.targets();
+    const fresh = planWindow(windowStartMs, this.options.timing, targets.map((t) => t.nodeName));
+    const manifestKey = this.keys.windowManifest(windowStartMs);
+    const ttlMs = Math.max(10 * this.options.timing.resolutionMs, 600_000);
+    const created = await this.redis.set(manifestKey, JSON.stringify(fresh), 'PX', ttlMs, 'NX');
+    const manifest: WindowManifest = created === 'OK' ? fresh : (JSON.parse((await this.redis.get(manifestKey)) ?? JSON.stringify(fresh)) as WindowManifest);
+    const urls = new Map(targets.map((t) => [t.nodeName, t.kubeletUrl]));
+    const now = this.now();
+    const jobs = manifest.expectedNodes.flatMap((nodeName) => {
+      const url = urls.get(nodeName);
+      if (!url) return [];
+      const data: ScrapeJob = { windowStartMs, nodeName, kubeletUrl: url, deadlineMs: manifest.deadlineMs };
+      const delay = Math.max(0, manifest.scrapeAtMs + scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) - now);
+      return [{ name: 'scrape', data, opts: { jobId: JOB_ID.scrape(nodeName, windowStartMs), delay, attempts: 3 } }];
+    });
+    for (let i = 0; i < jobs.length; i += 1000) await this.queues.scrape.addBulk(jobs.slice(i, i + 1000));
+    const finalize: FinalizeJob = { windowStartMs };
+    await this.queues.finalize.add('finalize', finalize, { jobId: JOB_ID.finalize(windowStartMs), delay: Math.max(0, manifest.deadlineMs - now) });
+    this.lastEnqueuedWindowMs = windowStartMs;
+    if (created === 'OK') {
+      this.enqueuedWindows++;
+      this.logger.info('window enqueued', { windowStartMs, nodes: manifest.expectedNodes.length, deadlineMs: manifest.deadlineMs });
+    }
+    return manifest;
+  }
+}

@@ -1,0 +1,68 @@
+/** `podometer scraper`: scrape workers; run as many as the cluster needs. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRoleConfig, usage } from '../common/config.js';
+import type { ProcessJob, ScrapeJob } from '../common/jobs.js';
+import { JOB_ID, QUEUE } from '../common/keys.js';
+import { SERVICE_ACCOUNT_DIR } from '../common/kube.js';
+import { COMMON_OPTIONS, mergeOptions, SCRAPER_OPTIONS } from '../common/options.js';
+import { startWorker } from '../common/queues.js';
+import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import { parseSource } from '../common/source.js';
+import { KubeletClient } from './kubelet-client.js';
+import { scrapeNode } from './scrape.js';
+
+export const SCRAPER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, SCRAPER_OPTIONS);
+
+const readIf = (path: string): string | undefined => (path && existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+
+/** The kubelet client the flags describe; files are read once at start. */
+export function kubeletClientFrom(get: ConfigReader): KubeletClient {
+  const source = parseSource(get.string('source'));
+  const caPem = readIf(get.string('kubelet-ca-file')) ?? (source.inClusterConfig ? readIf(join(SERVICE_ACCOUNT_DIR, 'ca.crt')) : undefined);
+  const tokenFile = get.string('kubelet-token-file') || (source.useServiceAccount ? join(SERVICE_ACCOUNT_DIR, 'token') : '');
+  const bearerToken = readIf(tokenFile)?.trim();
+  const clientCertPem = readIf(get.string('kubelet-client-certificate'));
+  const clientKeyPem = readIf(get.string('kubelet-client-key'));
+  return new KubeletClient({
+    insecure: source.insecure || get.boolean('kubelet-insecure-tls'),
+    timeoutMs: get.number('kubelet-request-timeout'),
+    maxResponseBytes: get.number('kubelet-max-response-bytes'),
+    ...(caPem ? { caPem } : {}),
+    ...(bearerToken ? { bearerToken } : {}),
+    ...(clientCertPem ? { clientCertPem } : {}),
+    ...(clientKeyPem ? { clientKeyPem } : {}),
+  });
+}
+
+export function startScraper(runtime: Runtime, get: ConfigReader): Service {
+  const client = kubeletClientFrom(get);
+  const maxResponseBytes = get.number('kubelet-max-response-bytes');
+  const worker = startWorker<ScrapeJob>({
+    queue: QUEUE.scrape,
+    connection: runtime.redis,
+    keys: runtime.keys,
+    concurrency: get.number('scraper-concurrency'),
+    lockDurationMs: runtime.lockDurationMs,
+    logger: runtime.logger,
+    handle: async (job) => {
+      const result: ProcessJob = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
+      if (result.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: result.outcome.reason, error: result.outcome.message });
+      await runtime.queues.process.add('process', result, { jobId: JOB_ID.process(job.nodeName, job.windowStartMs) });
+      return result.outcome.status;
+    },
+  });
+  return {
+    stop: async () => {
+      await worker.close();
+      await client.close();
+    },
+  };
+}
+
+export async function runScraper(argv: readonly string[]): Promise<number> {
+  const config = loadRoleConfig(SCRAPER_ROLE_OPTIONS, argv, usage('podometer scraper [flags]', 'Scrapes kubelets: one /stats/summary per scrape job.', SCRAPER_ROLE_OPTIONS));
+  if (!config) return 0;
+  const runtime = openRuntime(config.get, 'scraper');
+  return runUntilSignal(runtime, [startScraper(runtime, config.get)]);
+}
