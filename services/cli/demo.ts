@@ -4,6 +4,7 @@
  * store; the demo reads the store like the API would and prints nodes and the top pods by CPU
  * next to the simulator's ground truth.
  */
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, reader, usage, type OptionSpec } from '../common/config.js';
 import { metricSetKey } from '../common/metrics.js';
@@ -11,6 +12,7 @@ import { formatBytes } from '../common/metric-export.js';
 import { toApproxNumber, type MetricSet } from '../common/metric-set.js';
 import { closeRuntime, openRuntime, stopSignal } from '../common/runtime.js';
 import { StoreReader } from '../api/store.js';
+import { LOG_LEVELS } from '../common/logger.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
 import { Simulator } from '../../simulator/simulator.js';
 import { ALL_ROLE_OPTIONS, startAll } from './all.js';
@@ -21,6 +23,7 @@ export const DEMO_OPTIONS: readonly OptionSpec[] = [
   { name: 'metric-resolution', type: 'duration', min: 5000, default: 10_000, description: 'Window length.', env: false },
   { name: 'windows', type: 'integer', min: 0, default: 0, description: 'Stop after printing this many windows (0: run until Ctrl-C).', env: false },
   { name: 'redis-url', type: 'string', default: '', valueName: 'URL', description: 'Use this Redis instead of starting a private one in .tmp/demo/redis.', env: false },
+  { name: 'log-level', type: 'string', default: 'warn', choices: LOG_LEVELS, valueName: 'LEVEL', description: 'Log level of the pipeline.', env: false },
 ];
 
 export const DEMO_HELP = usage('podometer demo [--nodes N] [--pods-per-node M] [--metric-resolution 10s]', 'Starts the cluster simulator, a private Redis and the whole pipeline, and prints each window.', DEMO_OPTIONS);
@@ -36,6 +39,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
   const get = reader(config.values);
   const stateDir = '.tmp/demo';
   const simulator = await Simulator.start({ nodes: get.number('nodes'), podsPerNode: get.number('pods-per-node'), restartsPerMinute: 1, churnPerMinute: 1, stateDir });
+  await rm(join(stateDir, 'redis'), { recursive: true, force: true });
   const localRedis = get.string('redis-url') ? undefined : await LocalRedis.start(join(stateDir, 'redis'));
   const redisUrl = get.string('redis-url') || localRedis!.url;
   const pipelineArgs = [
@@ -43,7 +47,7 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     '--kubelet-use-node-status-port', '--kubelet-preferred-address-types=InternalIP',
     `--kubelet-ca-file=${join(stateDir, 'kubelet-ca.crt')}`,
     `--metric-resolution=${get.number('metric-resolution')}ms`,
-    `--redis-url=${redisUrl}`, '--redis-prefix=podometer-demo', '--log-level=warn',
+    `--redis-url=${redisUrl}`, '--redis-prefix=podometer-demo', `--log-level=${get.string('log-level')}`,
   ];
   const pipeline = reader(loadConfig(ALL_ROLE_OPTIONS, pipelineArgs, {}).values);
   const runtime = openRuntime(pipeline, 'demo');

@@ -8,7 +8,12 @@ import type { KubeSource } from './source.js';
 /** Where a pod's service account is mounted. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+/**
+ * client-node refuses plain `http://` unless `skipTLSVerify` is set; for an http URL there is no
+ * TLS to verify, so that is set for it (the simulator's API server, `kubectl proxy`).
+ */
 export function kubeConfigFor(source: KubeSource): KubeConfig {
+  const skipTLSVerify = source.insecure || (source.apiServerUrl?.startsWith('http:') ?? false);
   const kc = new KubeConfig();
   if (source.kubeconfigPath) {
     kc.loadFromFile(source.kubeconfigPath);
@@ -17,10 +22,10 @@ export function kubeConfigFor(source: KubeSource): KubeConfig {
   } else if (source.inClusterConfig) {
     kc.loadFromCluster();
     const cluster = kc.getCurrentCluster();
-    if (cluster) kc.clusters = [{ ...cluster, server: source.apiServerUrl!, skipTLSVerify: source.insecure }];
+    if (cluster) kc.clusters = [{ ...cluster, server: source.apiServerUrl!, skipTLSVerify }];
   } else {
     kc.loadFromOptions({
-      clusters: [{ name: 'source', server: source.apiServerUrl ?? 'https://kubernetes.default.svc', skipTLSVerify: source.insecure }],
+      clusters: [{ name: 'source', server: source.apiServerUrl ?? 'https://kubernetes.default.svc', skipTLSVerify }],
       users: [{ name: 'source' }],
       contexts: [{ name: 'source', cluster: 'source', user: 'source' }],
       currentContext: 'source',

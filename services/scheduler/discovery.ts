@@ -145,9 +145,20 @@ export interface Discovery {
 export function startDiscovery(kc: KubeConfig, metadata: ClusterMetadata, nodeSelector: string, logger: Logger): Discovery {
   const api = kc.makeApiClient(CoreV1Api);
   const selector = nodeSelector || undefined;
-  const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => api.listNode(selector ? { labelSelector: selector } : {}), selector);
-  const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => api.listPodForAllNamespaces());
-  const namespaces = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => api.listNamespace());
+  // Each list resolves its `listed` promise the first time it succeeds: start() waits for all three.
+  const firstLists: Promise<void>[] = [];
+  const tracked = <T>(list: () => Promise<T>): (() => Promise<T>) => {
+    let listed!: () => void;
+    firstLists.push(new Promise<void>((resolve) => (listed = resolve)));
+    return async () => {
+      const result = await list();
+      listed();
+      return result;
+    };
+  };
+  const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', tracked(() => api.listNode(selector ? { labelSelector: selector } : {})), selector);
+  const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', tracked(() => api.listPodForAllNamespaces()));
+  const namespaces = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', tracked(() => api.listNamespace()));
   nodes.on('add', (n) => metadata.upsertNode(n as NodeLike));
   nodes.on('update', (n) => metadata.upsertNode(n as NodeLike));
   nodes.on('delete', (n) => metadata.deleteNode(n.metadata?.name ?? ''));
@@ -171,7 +182,10 @@ export function startDiscovery(kc: KubeConfig, metadata: ClusterMetadata, nodeSe
   }
   return {
     start: async () => {
-      for (const [, informer] of informers) await informer.start();
+      for (const [resource, informer] of informers) {
+        informer.start().catch((error: unknown) => logger.warn('list failed; retrying', { resource, error: error instanceof Error ? error.message : String(error) }));
+      }
+      await Promise.all(firstLists);
     },
     stop: async () => {
       stopped = true;
