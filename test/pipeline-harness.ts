@@ -1,0 +1,101 @@
+/**
+ * A real pipeline for tests: a private redis-server, the simulator, and Podometer's roles started
+ * in this process (or as child processes) with a fresh Redis prefix per harness, as BullMQ's own
+ * tests use a fresh queue per test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StoreReader } from '../services/api/store.js';
+import { startAll, ALL_ROLE_OPTIONS } from '../services/cli/all.js';
+import { loadConfig, reader } from '../services/common/config.js';
+import type { WindowSummary } from '../services/common/jobs.js';
+import { openRuntime, closeRuntime, type Runtime, type Service, type ConfigReader } from '../services/common/runtime.js';
+import { LocalRedis } from '../simulator/redis-server.js';
+import { Simulator, type SimulatorOptions } from '../simulator/simulator.js';
+import { CLI } from './helpers.js';
+
+let prefixCounter = 0;
+
+export class PipelineHarness {
+  readonly runtimes: Runtime[] = [];
+  readonly services: Service[] = [];
+  readonly children: ChildProcess[] = [];
+  readonly store: StoreReader;
+
+  private constructor(
+    readonly redis: LocalRedis,
+    readonly simulator: Simulator,
+    readonly args: string[],
+    readonly runtime: Runtime,
+  ) {
+    this.store = new StoreReader(runtime.redis, runtime.keys);
+  }
+
+  /** Starts Redis and the simulator; no role yet. `args` are flags every role gets. */
+  static async start(simulatorOptions: Partial<SimulatorOptions>, args: string[] = []): Promise<PipelineHarness> {
+    const dir = mkdtempSync(join(tmpdir(), 'podometer-test-'));
+    const redis = await LocalRedis.start(join(dir, 'redis'));
+    const simulator = await Simulator.start({ stateDir: join(dir, 'sim'), ...simulatorOptions });
+    const allArgs = [
+      `--source=kubernetes.summary_api:${simulator.apiUrl}?inClusterConfig=false&kubeletHttps=true`,
+      '--kubelet-use-node-status-port', '--kubelet-preferred-address-types=InternalIP',
+      `--kubelet-ca-file=${join(dir, 'sim', 'kubelet-ca.crt')}`,
+      `--redis-url=${redis.url}`, '--log-level=error', '--metric-resolution=5s', '--scrape-offset=1s', '--scrape-spread=200ms',
+      ...args,
+    ];
+    allArgs.push(`--redis-prefix=test${process.pid}x${prefixCounter++}`);
+    const harness = new PipelineHarness(redis, simulator, allArgs, openRuntime(PipelineHarness.config(allArgs), 'test'));
+    harness.runtimes.push(harness.runtime);
+    return harness;
+  }
+
+  static config(args: readonly string[]): ConfigReader {
+    return reader(loadConfig(ALL_ROLE_OPTIONS, args, {}).values);
+  }
+
+  /** Every role in this process, on a runtime of its own. */
+  async startAll(extra: string[] = []): Promise<Service[]> {
+    const get = PipelineHarness.config([...this.args, ...extra]);
+    const runtime = openRuntime(get, 'test-all');
+    this.runtimes.push(runtime);
+    const services = await startAll(runtime, get);
+    this.services.push(...services);
+    return services;
+  }
+
+  /** A role as a child process (`node bin/podometer.js <role> ...`). */
+  spawnRole(role: string, extra: string[] = []): ChildProcess {
+    const child = spawn(process.execPath, [CLI, role, ...this.args, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.resume();
+    this.children.push(child);
+    return child;
+  }
+
+  /** Waits for the first finalized window (in the store) that satisfies `accept`. */
+  async waitForWindow(accept: (summary: WindowSummary) => boolean, timeoutMs = 30_000): Promise<WindowSummary> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const windowStartMs of (await this.store.windows()).reverse()) {
+        const summary = await this.store.summary(windowStartMs);
+        if (summary && accept(summary)) return summary;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`no window as expected within ${timeoutMs} ms; windows: ${JSON.stringify(await Promise.all((await this.store.windows()).map((w) => this.store.summary(w))))}`);
+  }
+
+  /** Waits for windows that start after `afterMs` and satisfy `accept`; returns the first. */
+  async nextWindow(afterMs: number, accept: (summary: WindowSummary) => boolean = () => true, timeoutMs = 30_000): Promise<WindowSummary> {
+    return this.waitForWindow((s) => s.windowStartMs > afterMs && accept(s), timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const service of [...this.services].reverse()) await service.stop();
+    for (const runtime of this.runtimes) await closeRuntime(runtime, []);
+    await this.simulator.stop();
+    await this.redis.stop();
+  }
+}
