@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreReader } from '../services/api/store.js';
 import { startAll, ALL_ROLE_OPTIONS } from '../services/cli/all.js';
+import { startExporter } from '../services/exporter/main.js';
+import { startProcessor } from '../services/processor/main.js';
+import { startScheduler } from '../services/scheduler/main.js';
+import { SCRAPER_ROLE_OPTIONS, startScraper } from '../services/scraper/main.js';
 import { loadConfig, reader } from '../services/common/config.js';
 import type { WindowSummary } from '../services/common/jobs.js';
 import { openRuntime, closeRuntime, type Runtime, type Service, type ConfigReader } from '../services/common/runtime.js';
@@ -65,9 +69,26 @@ export class PipelineHarness {
     return services;
   }
 
+  /** Some roles in this process, sharing one runtime of their own. */
+  async startRoles(roles: readonly ('scheduler' | 'scraper' | 'processor' | 'exporter')[], extra: string[] = []): Promise<Service[]> {
+    const get = PipelineHarness.config([...this.args, ...extra]);
+    const runtime = openRuntime(get, 'test-roles');
+    this.runtimes.push(runtime);
+    const started: Service[] = [];
+    if (roles.includes('exporter')) started.push(startExporter(runtime, get));
+    if (roles.includes('processor')) started.push(startProcessor(runtime, get));
+    if (roles.includes('scraper')) started.push(startScraper(runtime, get));
+    if (roles.includes('scheduler')) started.push(await startScheduler(runtime, get));
+    this.services.push(...started);
+    return started;
+  }
+
   /** A role as a child process (`node bin/podometer.js <role> ...`). */
-  spawnRole(role: string, extra: string[] = []): ChildProcess {
-    const child = spawn(process.execPath, [CLI, role, ...this.args, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  spawnRole(role: 'scraper', extra: string[] = []): ChildProcess {
+    // A role refuses flags it does not have: pass it only its own.
+    const known = new Set(SCRAPER_ROLE_OPTIONS.map((o) => o.name));
+    const args = [...this.args, ...extra].filter((arg) => known.has(arg.slice(2).split('=')[0]!));
+    const child = spawn(process.execPath, [CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.resume();
     this.children.push(child);
     return child;
