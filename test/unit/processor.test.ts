@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { decodeMetricSets, encodeMetricSets } from '../../services/common/batch-codec.js';
+import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
+import { metricSetKey } from '../../services/common/metrics.js';
+import { parseSummary } from '../../services/common/summary-parser.js';
+import { rollUp } from '../../services/processor/aggregate.js';
+import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
+import { processNode } from '../../services/processor/process-node.js';
+import { namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from '../../services/scheduler/metadata.js';
+import { FIXTURES, setByKey, summaryFixture } from '../helpers.js';
+
+const apiList = <T>(name: string): T[] => (JSON.parse(readFileSync(join(FIXTURES, 'apiserver', name), 'utf8')) as { items: T[] }).items;
+
+/** The v1.35 minikube cluster: its summary and its API lists, captured at the same moment. */
+function cluster135() {
+  const node = nodeMeta(apiList<NodeLike>('nri_k8s_v1.35_apiserver_nodes_list.converted.json')[0]!);
+  const pods = apiList<PodLike>('nri_k8s_v1.35_apiserver_pods_list.converted.json').map(podMeta).filter((p) => p.nodeName === node.name);
+  const namespaces = new Map<string, NamespaceMeta>(apiList<NamespaceLike>('nri_k8s_v1.35_apiserver_namespaces_list.converted.json').map((n) => [n.metadata!.name!, namespaceMeta(n)]));
+  const summary = summaryFixture('nri_k8s_v1.35_minikube_containerd_stats_summary.json');
+  return { node, pods, namespaces, summary };
+}
+
+describe('processor: enrichment and aggregation against real API objects (v1.35 minikube)', () => {
+  const { node, pods, namespaces, summary } = cluster135();
+  const batch = parseSummary(summary, { nodeName: node.name, receivedAtMs: Date.parse('2026-06-26T10:30:00Z') });
+  const result = processNode(batch.metricSets, [], { nodeName: node.name, node, pods, namespaces }, DEFAULT_ENRICH_OPTIONS);
+  const byPod = (name: string): PodMeta => pods.find((p) => p.name === name)!;
+
+  it('pods are joined by namespace/name: a static pod gets its mirror pod\'s API uid, not the kubelet\'s config hash', () => {
+    const etcd = setByKey(result.sets, metricSetKey.pod('kube-system', 'etcd-datagen-1-35'));
+    assert.equal(etcd.labels.pod_id, byPod('etcd-datagen-1-35').uid);
+    assert.notEqual(batch.metricSets.length, 0);
+    assert.equal(etcd.labels.namespace_id, namespaces.get('kube-system')!.uid);
+  });
+
+  it('containers get requests and limits in millicores and bytes (decimal 5M and binary Mi), 0 where unset, and restart counts', () => {
+    const creating = setByKey(result.sets, metricSetKey.podContainer('scraper', 'e2e-container-creating', 'alpine'));
+    assert.equal(creating.values['cpu/request'], 5);
+    assert.equal(creating.values['memory/limit'], 5_000_000);
+    const coredns = setByKey(result.sets, metricSetKey.podContainer('kube-system', 'coredns-7d764666f9-qdcxt', 'coredns'));
+    assert.equal(coredns.values['memory/request'], 70 * 1024 * 1024);
+    assert.equal(coredns.values['cpu/limit'], 0, 'no cpu limit is written as 0, as Heapster did');
+    assert.equal(coredns.labels.container_base_image, byPod('coredns-7d764666f9-qdcxt').containers[0]!.image);
+    assert.equal(typeof coredns.values['restart_count'], 'number');
+  });
+
+  it('a Running pod the summary lacks gets a stub with its requests; Pending, Succeeded and Failed pods get none', () => {
+    const creating = setByKey(result.sets, metricSetKey.pod('scraper', 'e2e-container-creating'));
+    assert.equal(creating.values['cpu/request'], 5, 'the stub pod sums its containers\' requests');
+    assert.equal(creating.values['cpu/usage_rate'], undefined);
+    for (const name of ['e2e-container-pending', 'e2e-cronjob-29707813-dhlr2', 'e2e-failjob-28dqq']) {
+      assert.equal(result.sets.find((s) => s.key === metricSetKey.pod('scraper', name)), undefined, `${name} has no set`);
+    }
+  });
+
+  it('pod labels are joined sorted as key:value by the separator, ignored labels left out, stored labels kept apart', () => {
+    assert.equal(labelsToString({ b: '2', a: '1', skip: 'x' }, ';', new Set(['skip'])), 'a:1;b:2');
+    const options = { labelSeparator: ';', storeLabels: parseStoreLabels(['app=k8s-app', 'tier']), ignoreLabels: new Set(['pod-template-hash']) };
+    const again = processNode(parseSummary(summary, { nodeName: node.name }).metricSets, [], { nodeName: node.name, node, pods, namespaces }, options);
+    const coredns = setByKey(again.sets, metricSetKey.pod('kube-system', 'coredns-7d764666f9-qdcxt'));
+    const podLabels = byPod('coredns-7d764666f9-qdcxt').labels;
+    assert.equal(coredns.labels.app, podLabels['k8s-app']);
+    assert.ok(!coredns.labels.labels!.includes('pod-template-hash'));
+    assert.equal(coredns.labels.labels!.split(';').length, Object.keys(podLabels).length - 1);
+  });
+
+  it('the node gets capacity, allocatable, summed requests, reservation and utilization', () => {
+    const nodeSet = setByKey(result.sets, metricSetKey.node(node.name));
+    assert.equal(nodeSet.values['cpu/node_capacity'], 14_000);
+    assert.equal(nodeSet.values['memory/node_allocatable'], 8024304 * 1024);
+    const runningRequests = result.sets.filter((s) => s.type === 'pod').reduce((sum, s) => sum + Number(s.values['cpu/request'] ?? 0), 0);
+    assert.equal(nodeSet.values['cpu/request'], runningRequests);
+    assert.equal(nodeSet.values['cpu/node_reservation'], runningRequests / 14_000);
+    const workingSet = Number(nodeSet.values['memory/working_set']);
+    assert.equal(nodeSet.values['memory/node_utilization'], workingSet / (8024304 * 1024));
+  });
+
+  it('namespaces and the cluster roll up the node partials', () => {
+    const rollups = rollUp([result.partial, result.partial], namespaces, 0);
+    const scraperNs = setByKey(rollups, metricSetKey.namespace('scraper'));
+    const scraperPods = result.sets.filter((s) => s.type === 'pod' && s.labels.namespace_name === 'scraper');
+    const ws = scraperPods.reduce((sum, s) => sum + Number(s.values['memory/working_set'] ?? 0), 0);
+    assert.equal(scraperNs.values['memory/working_set'], 2 * ws, 'two nodes, each with the same pods, add up');
+    const cluster = setByKey(rollups, 'cluster');
+    assert.equal(cluster.values['cpu/node_allocatable'], 28_000);
+  });
+
+  it('rates come from the previous sample kept for the next window, surviving the codec with bigints intact', () => {
+    const later = summary.replace(/"usageCoreNanoSeconds":\s*(\d+)/g, (_m, n: string) => `"usageCoreNanoSeconds": ${BigInt(n) + 30_000_000_000n}`).replace(/"time":\s*"2026-06-26T10:(\d\d):(\d\d)Z"/g, (_m, mm: string, ss: string) => `"time": "2026-06-26T${String(Number(mm) + 10 > 59 ? 11 : 10)}:${String((Number(mm) + 1) % 60).padStart(2, '0')}:${ss}Z"`);
+    const previous = decodeMetricSets(encodeMetricSets(result.rateSample));
+    const next = processNode(parseSummary(later, { nodeName: node.name }).metricSets, previous, { nodeName: node.name, node, pods, namespaces }, DEFAULT_ENRICH_OPTIONS);
+    const coredns = setByKey(next.sets, metricSetKey.podContainer('kube-system', 'coredns-7d764666f9-qdcxt', 'coredns'));
+    // 30 s of CPU over one minute: 500 millicores.
+    assert.equal(coredns.values['cpu/usage_rate'], 500);
+  });
+});
+
+describe('batch codec', () => {
+  it('keeps values above 2^53 exact through JSON', () => {
+    const set = { key: 'node:n', type: 'node' as const, labels: {}, scrapeTimeMs: 1, sampleTimesMs: {}, values: { 'cpu/usage': 2n ** 63n + 5n, 'memory/usage': 7 }, labeled: [{ name: 'filesystem/inodes_free', labels: { resource_id: '/' }, value: 2n ** 64n - 1n }] };
+    const [decoded] = decodeMetricSets(encodeMetricSets([set]));
+    assert.equal(decoded!.values['cpu/usage'], 2n ** 63n + 5n);
+    assert.equal(decoded!.values['memory/usage'], 7);
+    assert.equal(decoded!.labeled[0]!.value, 2n ** 64n - 1n);
+  });
+});
