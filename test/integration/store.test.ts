@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { StoreReader } from '../../services/api/store.js';
+import type { WindowSummary } from '../../services/common/jobs.js';
+import { redisKeys } from '../../services/common/keys.js';
+import type { MetricSet } from '../../services/common/metric-set.js';
+import { StoreSink } from '../../services/exporter/sinks/store.js';
+import { LocalRedis } from '../../simulator/redis-server.js';
+
+const POD = 'namespace:default/pod:web-1';
+
+function window(windowStartMs: number, cpu: number, memory: bigint | number): { summary: WindowSummary; chunks(): AsyncIterable<MetricSet[]> } {
+  const summary: WindowSummary = { windowStartMs, windowEndMs: windowStartMs + 60_000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: windowStartMs + 66_000, metricSets: 1, rateSkips: {} };
+  const set: MetricSet = { key: POD, type: 'pod', labels: { type: 'pod' }, scrapeTimeMs: windowStartMs + 60_000, sampleTimesMs: {}, values: { 'cpu/usage_rate': cpu, 'memory/usage': memory, 'memory/working_set': 42 }, labeled: [] };
+  return {
+    summary,
+    async *chunks() {
+      yield [set];
+    },
+  };
+}
+
+describe('short-term store (real Redis)', () => {
+  let server: LocalRedis;
+  let redis: Redis;
+  before(async () => {
+    server = await LocalRedis.start(join(mkdtempSync(join(tmpdir(), 'podometer-store-')), 'redis'));
+    redis = new Redis(server.url);
+  });
+  after(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it('serves any metric while a window is fully kept, then only cpu/usage_rate and memory/usage, then nothing', async () => {
+    const keys = redisKeys('store-test');
+    const sink = new StoreSink(redis, keys, { windowRetentionMs: 300, longRetentionMs: 120_000 });
+    const reader = new StoreReader(redis, keys);
+    await sink.write(window(0, 100, 2n ** 60n));
+    await sink.write(window(60_000, 200, 5));
+    assert.deepEqual(await reader.windows(), [0, 60_000]);
+    assert.deepEqual((await reader.series(POD, 'memory/working_set')).map((p) => p.value), [42, 42]);
+    assert.deepEqual(await reader.series(POD, 'cpu/usage_rate', 100_000, 200_000), [{ timestampMs: 120_000, value: 200 }], 'time range is by window end');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await redis.exists(keys.storeWindow(0)), 0, 'full windows expire by themselves');
+    assert.deepEqual(await reader.series(POD, 'memory/working_set'), []);
+    assert.deepEqual((await reader.series(POD, 'cpu/usage_rate')).map((p) => p.value), [100, 200]);
+    assert.deepEqual((await reader.series(POD, 'memory/usage')).map((p) => p.value), [2n ** 60n, 5], 'exact above 2^53');
+    // A window past the long retention drops older windows from the index and their summaries.
+    await sink.write(window(300_000, 300, 7));
+    assert.deepEqual(await reader.windows(), [300_000]);
+    assert.equal(await reader.summary(0), undefined);
+    assert.ok((await redis.pttl(keys.storeLong(300_000))) <= 120_000);
+  });
+});
