@@ -14,7 +14,10 @@ fi
 
 # npm packages: reinstall only when the lockfile differs from what node_modules was built from.
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.podometer-lock; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` (which keeps the locked versions) rather than `npm ci`: the registry this runs
+  # against lacks some platform builds of msgpackr-extract (optional, for darwin/win32/arm), and
+  # `npm ci` refuses a lockfile without them. msgpackr falls back to JavaScript without it.
+  npm install --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.podometer-lock
 fi
 

@@ -13,6 +13,8 @@
  *   P:window:<W>:outcomes           hash node -> NodeOutcome JSON (ok or failed, with the reason)
  *   P:window:<W>:partials           hash node -> that node's namespace/cluster partial sums
  *   P:window:<W>:summary            string: WindowSummary JSON, written when the window finalizes
+ *   P:window:<W>:exports            set of sinks that have yet to write the window; when it empties
+ *                                   the staged sets (nodes, partials) are deleted
  *   P:rate:<node>                   hash W -> rate sample of the node's sets at window W
  *   P:scheduler:lease               string: the scheduler replica that enqueues (PX-expiring)
  *   P:store:window:<W>              hash metric-set key -> metric set JSON (short-term store)
@@ -54,6 +56,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     windowOutcomes: (windowStartMs: number): string => `${window(windowStartMs)}:outcomes`,
     windowPartials: (windowStartMs: number): string => `${window(windowStartMs)}:partials`,
     windowSummary: (windowStartMs: number): string => `${window(windowStartMs)}:summary`,
+    windowExports: (windowStartMs: number): string => `${window(windowStartMs)}:exports`,
     /** Field of `windowNodes` holding the namespace and cluster sets (no node name starts with `_`). */
     rollupsField: '_rollups',
     rateState: (nodeName: string): string => `${prefix}:rate:${nodeName}`,

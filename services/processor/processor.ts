@@ -138,17 +138,20 @@ export async function finalizeWindow(windowStartMs: number, deps: ProcessorDeps)
     metricSets,
     rateSkips,
   };
-  await redis
+  const replies = await redis
     .multi()
     .hset(keys.windowNodes(windowStartMs), keys.rollupsField, encodeMetricSets(rollups))
     .pexpire(keys.windowNodes(windowStartMs), deps.stagingTtlMs)
     .set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX')
     .exec();
-  const stored = JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary;
+  const first = replies?.[2]?.[1] === 'OK';
+  // The first finalization names the sinks that must write the window before staging is freed.
+  if (first && deps.sinks.length > 0) await redis.multi().sadd(keys.windowExports(windowStartMs), ...deps.sinks).pexpire(keys.windowExports(windowStartMs), deps.stagingTtlMs).exec();
+  const stored = first ? summary : (JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary);
   for (const sink of deps.sinks) {
     await deps.queues.export(sink).add('export', { windowStartMs }, { jobId: JOB_ID.export(sink, windowStartMs), attempts: 20, backoff: { type: 'exponential', delay: 1000 } });
   }
-  if (stored.finalizedAtMs === now) {
+  if (first) {
     deps.logger.info('window finalized', { windowStartMs, by: summary.finalizedBy, ok: okNodes, failed: Object.keys(failedNodes).length, missed: summary.missedNodes.length, latencyMs: now - manifest.scrapeAtMs });
   }
   return stored;

@@ -48,7 +48,9 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
     handle: async (job) => {
       const result: ProcessJob = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
       if (result.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: result.outcome.reason, error: result.outcome.message });
-      await runtime.queues.process.add('process', result, { jobId: JOB_ID.process(job.nodeName, job.windowStartMs) });
+      // A completed process job carries a whole node batch: keep few. A duplicate added after one
+      // is removed is harmless (processing a node's window again overwrites the same staging field).
+      await runtime.queues.process.add('process', result, { jobId: JOB_ID.process(job.nodeName, job.windowStartMs), removeOnComplete: { age: 60, count: 1000 } });
       return result.outcome.status;
     },
   });

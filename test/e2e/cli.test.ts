@@ -97,13 +97,23 @@ describe('podometer entry point', () => {
     const top = await podometer('--help');
     assert.equal(top.code, 0);
     const roles = [...top.stdout.matchAll(/^  (\S+)\s{2,}/gm)].map((m) => m[1]!);
-    assert.deepEqual(roles.sort(), ['bench-simulator', 'demo', 'simulate', 'summary']);
+    assert.deepEqual(roles.sort(), ['all', 'bench-simulator', 'demo', 'exporter', 'processor', 'scheduler', 'scraper', 'simulate', 'summary']);
     for (const role of roles) {
       const { code, stdout } = await podometer(role, '--help');
       assert.equal(code, 0, role);
       assert.match(stdout, new RegExp(`^Usage: podometer ${role}`), role);
     }
     assert.equal((await podometer('nonsense')).code, 2);
+  });
+
+  it('a pipeline role reports every configuration problem at once, exit 2, before connecting anywhere', async () => {
+    const { code, stderr } = await podometer('all', '--redis-url=http://127.0.0.1:1', '--source=prometheus:http://x', '--metric-resolution=1s', '--kubelet-ca-file=/no/such/ca.crt', '--source=kubernetes.summary_api:https://k?kubeletPrt=1');
+    assert.equal(code, 2);
+    assert.match(stderr, /--redis-url="http:\/\/127.0.0.1:1": must be a redis:\/\/ or rediss:\/\/ URL/);
+    assert.match(stderr, /unknown option "kubeletPrt"/);
+    assert.match(stderr, /--metric-resolution="1s": must be at least 5000 ms/);
+    assert.match(stderr, /--kubelet-ca-file="\/no\/such\/ca.crt": no such file/);
+    assert.doesNotMatch(stderr, /ECONNREFUSED|redis connection/);
   });
 
   it('simulate rejects bad flags before starting anything', async () => {

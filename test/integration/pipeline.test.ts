@@ -84,6 +84,11 @@ describe('pipeline through real queues (Redis, simulator)', () => {
     assertNear(value(cluster, 'memory/working_set'), clusterTotal.memory, 'cluster memory/working_set');
     const allocatable = sim.cluster.nodes.reduce((sum, n) => sum + n.allocatable.cpuMilliCores, 0);
     assert.equal(value(cluster, 'cpu/node_allocatable'), allocatable);
+    // Once every sink has written the window, its staged sets are freed.
+    const { redis, keys } = harness.runtime;
+    const freedBy = Date.now() + 2000;
+    while ((await redis.exists(keys.windowNodes(second.windowStartMs))) === 1 && Date.now() < freedBy) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await redis.exists(keys.windowNodes(second.windowStartMs), keys.windowPartials(second.windowStartMs)), 0);
   });
 
   it('a container restart between windows yields no rate for that window, then rates resume', async () => {
