@@ -7,7 +7,8 @@
  * underscore spelling (`--metric_resolution`) and the hyphen spelling are the same flag.
  */
 
-export type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'list';
+/** `list`: comma-separated and repeatable; `strings`: repeatable, each value whole (URIs with commas). */
+export type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'list' | 'strings';
 
 export interface OptionSpec {
   readonly name: string;
@@ -129,8 +130,10 @@ function convert(spec: OptionSpec, given: string[], source: string, problems: st
       const problem = spec.check?.(last);
       return problem ? bad(problem) : last;
     }
-    case 'list': {
-      const items = given.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+    case 'list':
+    case 'strings': {
+      // From the environment, `strings` values are separated by whitespace.
+      const items = given.flatMap((v) => (spec.type === 'list' ? v.split(',') : source.startsWith('--') ? [v] : v.split(/\s+/))).map((v) => v.trim()).filter((v) => v !== '');
       const itemProblems = items.flatMap((item) => {
         const problem = spec.check?.(item);
         return problem ? [`${source} ${JSON.stringify(item)}: ${problem}`] : [];

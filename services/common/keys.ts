@@ -21,6 +21,7 @@
  *   P:store:long:<W>                hash metric-set key -> "cpu/usage_rate|memory/usage"
  *   P:store:windows                 sorted set of finalized window starts (score = W)
  *   P:store:summaries               hash W -> WindowSummary JSON
+ *   P:sink:<name>:stats             hash counter -> value (points written, rejected, windows dropped)
  */
 
 export const DEFAULT_REDIS_PREFIX = 'podometer';
@@ -65,6 +66,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     storeLong: (windowStartMs: number): string => `${prefix}:store:long:${windowStartMs}`,
     storeWindows: `${prefix}:store:windows`,
     storeSummaries: `${prefix}:store:summaries`,
+    sinkStats: (sink: string): string => `${prefix}:sink:${sink}:stats`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -8,6 +8,7 @@ import { LOG_LEVELS } from './logger.js';
 import { checkRedisUrl } from './redis.js';
 import { checkSource, NODE_ADDRESS_TYPES } from './source.js';
 import { DEFAULT_REDIS_PREFIX } from './keys.js';
+import { checkSink } from '../exporter/sink-config.js';
 
 /** A file flag's problem: empty means unset, otherwise the file must exist. */
 const existingFile = (path: string): string | undefined => (path === '' || existsSync(path) ? undefined : 'no such file');
@@ -63,6 +64,14 @@ export const STORE_OPTIONS: readonly OptionSpec[] = [
   { name: 'store-window-retention', type: 'duration', default: 140_000, min: 1000, description: 'How long full windows stay in the short-term store (Heapster: 140s).' },
   { name: 'store-long-retention', type: 'duration', default: 900_000, min: 1000, description: 'How long cpu/usage_rate and memory/usage stay in the store (Heapster: 15m).' },
   { name: 'staging-retention', type: 'duration', default: 900_000, min: 10_000, description: 'How long a finalized window waits in Redis for its exporters.' },
+];
+
+export const SINK_OPTIONS: readonly OptionSpec[] = [
+  { name: 'sink', type: 'strings', default: [], valueName: 'URI', description: "A sink in Heapster's form (repeatable): influxdb:http://host:8086?db=k8s&..., elasticsearch:http://host:9200?..., log. The short-term store is always written.", check: checkSink },
+  { name: 'sink-retry-attempts', type: 'integer', default: 12, min: 1, max: 1000, description: 'Writes of one window to one sink before it moves to the failed set (retryable from Bull Board).' },
+  { name: 'sink-retry-base', type: 'duration', default: 1000, min: 10, description: 'First retry delay; doubles each attempt, with jitter, honouring Retry-After.' },
+  { name: 'sink-retry-max', type: 'duration', default: 300_000, min: 100, description: 'Longest delay between retries.' },
+  { name: 'sink-backlog', type: 'integer', default: 30, min: 1, description: 'Windows waiting for one sink beyond which new windows are dropped for that sink (and counted).' },
 ];
 
 /** The union of groups, each option once (for `podometer all`). */

@@ -57,6 +57,8 @@ export interface WorkerOptions<T> {
   lockDurationMs: number;
   logger: Logger;
   handle: (data: T, job: Job<T>) => Promise<unknown>;
+  /** Delay before a retry (jobs added with `backoff: { type: 'custom' }`). */
+  backoffStrategy?: (attemptsMade: number, type?: string, error?: Error) => number;
 }
 
 /**
@@ -72,6 +74,7 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker<T> {
     lockDuration: options.lockDurationMs,
     stalledInterval: Math.max(250, Math.round(options.lockDurationMs / 4)),
     maxStalledCount: 2,
+    ...(options.backoffStrategy ? { settings: { backoffStrategy: options.backoffStrategy } } : {}),
   });
   worker.on('failed', (job, error) => {
     options.logger.warn('job failed', { queue: options.queue, job: job?.id, attempt: job?.attemptsMade, error: error.message });

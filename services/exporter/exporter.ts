@@ -1,12 +1,15 @@
 /**
- * The exporter runner: one `export-<sink>` job = write one staged window to that sink. When the
- * last sink has written a window, its staged metric sets are deleted (the summary, manifest and
- * outcomes stay until they expire: they are small, and late scrapes check them).
+ * The exporter runner: one `export-<sink>` job = write one staged window to that sink. A
+ * retryable failure fails the attempt (BullMQ retries with backoff, honouring Retry-After); a
+ * permanent one moves the job to the failed set at once. When the last sink has written a window,
+ * its staged metric sets are deleted (summary, manifest and outcomes stay until they expire).
  */
+import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ExportJob } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
-import { stagedWindow, type Sink } from './sink.js';
+import { backoffDelayMs, SinkWriteError } from './retry.js';
+import { stagedWindow, WindowGoneError, type Sink } from './sink.js';
 
 const RELEASE_STAGING = `redis.call('srem', KEYS[1], ARGV[1])
 if redis.call('scard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3]) return 1 end
@@ -14,6 +17,17 @@ return 0`;
 
 export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, keys: RedisKeys): Promise<void> {
   const { windowStartMs } = job;
-  await sink.write(await stagedWindow(redis, keys, windowStartMs));
+  try {
+    await sink.write(await stagedWindow(redis, keys, windowStartMs));
+  } catch (error) {
+    if (error instanceof WindowGoneError || (error instanceof SinkWriteError && !error.retryable)) throw new UnrecoverableError(error.message);
+    throw error;
+  }
   await redis.eval(RELEASE_STAGING, 3, keys.windowExports(windowStartMs), keys.windowNodes(windowStartMs), keys.windowPartials(windowStartMs), sink.name);
+}
+
+/** BullMQ backoff for export jobs: exponential with jitter, at least the server's Retry-After. */
+export function exportBackoff(baseMs: number, maxMs: number) {
+  return (attemptsMade: number, _type?: string, error?: Error): number =>
+    backoffDelayMs(attemptsMade, baseMs, maxMs, error instanceof SinkWriteError ? error.retryAfterMs : undefined);
 }

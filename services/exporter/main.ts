@@ -2,17 +2,37 @@
 import { loadRoleConfig, usage } from '../common/config.js';
 import type { ExportJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
-import { COMMON_OPTIONS, mergeOptions, STORE_OPTIONS } from '../common/options.js';
+import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { startWorker } from '../common/queues.js';
 import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
-import { handleExportJob } from './exporter.js';
+import { exportBackoff, handleExportJob } from './exporter.js';
 import type { Sink } from './sink.js';
+import { parseSinks, type SinkConfig } from './sink-config.js';
+import { InfluxSink } from './sinks/influxdb.js';
+import { LogSink } from './sinks/log.js';
 import { StoreSink } from './sinks/store.js';
 
-export const EXPORTER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, STORE_OPTIONS);
+export const EXPORTER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, STORE_OPTIONS, SINK_OPTIONS);
+
+function buildSink(config: SinkConfig, runtime: Runtime): Sink {
+  const stats = runtime.keys.sinkStats(config.name);
+  const counters = { add: async (counter: string, n: number) => void (await runtime.redis.hincrby(stats, counter, n)) };
+  switch (config.kind) {
+    case 'influxdb':
+      return new InfluxSink(config, counters, runtime.logger);
+    case 'log':
+      return new LogSink(config.name);
+    case 'elasticsearch':
+      throw new Error('the elasticsearch sink is not built yet');
+  }
+}
 
 export function startExporter(runtime: Runtime, get: ConfigReader): Service {
-  const sinks: Sink[] = [new StoreSink(runtime.redis, runtime.keys, { windowRetentionMs: get.number('store-window-retention'), longRetentionMs: get.number('store-long-retention') })];
+  const sinks: Sink[] = [
+    new StoreSink(runtime.redis, runtime.keys, { windowRetentionMs: get.number('store-window-retention'), longRetentionMs: get.number('store-long-retention') }),
+    ...parseSinks(get.list('sink')).map((config) => buildSink(config, runtime)),
+  ];
+  const backoffStrategy = exportBackoff(get.number('sink-retry-base'), get.number('sink-retry-max'));
   const workers = sinks.map((sink) =>
     startWorker<ExportJob>({
       queue: QUEUE.export(sink.name),
@@ -21,6 +41,7 @@ export function startExporter(runtime: Runtime, get: ConfigReader): Service {
       concurrency: 1,
       lockDurationMs: runtime.lockDurationMs,
       logger: runtime.logger,
+      backoffStrategy,
       handle: (job) => handleExportJob(job, sink, runtime.redis, runtime.keys),
     }),
   );

@@ -2,16 +2,17 @@
 import { loadRoleConfig, usage } from '../common/config.js';
 import type { FinalizeJob, ProcessJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
-import { COMMON_OPTIONS, mergeOptions, PROCESSOR_OPTIONS, STORE_OPTIONS } from '../common/options.js';
+import { COMMON_OPTIONS, mergeOptions, PROCESSOR_OPTIONS, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
+import { parseSinks } from '../exporter/sink-config.js';
 import { startWorker } from '../common/queues.js';
 import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
 import { parseStoreLabels } from './enrich.js';
 import { finalizeWindow, handleProcessJob, type ProcessorDeps } from './processor.js';
 
-export const PROCESSOR_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, PROCESSOR_OPTIONS, STORE_OPTIONS);
+export const PROCESSOR_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, PROCESSOR_OPTIONS, STORE_OPTIONS, SINK_OPTIONS);
 
-/** The sinks windows are exported to; the short-term store always (it serves the APIs). */
-export const SINKS = ['store'] as const;
+/** The short-term store is always a sink: it serves the APIs. */
+export const STORE_SINK = 'store';
 
 export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
   const deps: ProcessorDeps = {
@@ -19,7 +20,8 @@ export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
     keys: runtime.keys,
     queues: runtime.queues,
     enrich: { labelSeparator: get.string('label-separator'), storeLabels: parseStoreLabels(get.list('store-label')), ignoreLabels: new Set(get.list('ignore-label')) },
-    sinks: SINKS,
+    sinks: [STORE_SINK, ...parseSinks(get.list('sink')).map((s) => s.name)],
+    sinkRetry: { attempts: get.number('sink-retry-attempts'), backlog: get.number('sink-backlog') },
     stagingTtlMs: get.number('staging-retention'),
     logger: runtime.logger,
   };

@@ -22,6 +22,8 @@ export interface ProcessorDeps {
   enrich: EnrichOptions;
   /** Sinks every finalized window is exported to (queue `export-<sink>` each). */
   sinks: readonly string[];
+  /** Attempts per export job, and the most windows one sink may have waiting. */
+  sinkRetry: { attempts: number; backlog: number };
   /** How long staged windows and rate samples are kept. */
   stagingTtlMs: number;
   logger: Logger;
@@ -145,11 +147,22 @@ export async function finalizeWindow(windowStartMs: number, deps: ProcessorDeps)
     .set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX')
     .exec();
   const first = replies?.[2]?.[1] === 'OK';
-  // The first finalization names the sinks that must write the window before staging is freed.
-  if (first && deps.sinks.length > 0) await redis.multi().sadd(keys.windowExports(windowStartMs), ...deps.sinks).pexpire(keys.windowExports(windowStartMs), deps.stagingTtlMs).exec();
   const stored = first ? summary : (JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary);
+  // A sink whose backlog is full (down for long) does not get this window; the drop is counted.
+  const accepting: string[] = [];
   for (const sink of deps.sinks) {
-    await deps.queues.export(sink).add('export', { windowStartMs }, { jobId: JOB_ID.export(sink, windowStartMs), attempts: 20, backoff: { type: 'exponential', delay: 1000 } });
+    const waiting = await deps.queues.export(sink).getJobCountByTypes('waiting', 'delayed', 'prioritized');
+    if (first && waiting >= deps.sinkRetry.backlog) {
+      await redis.hincrby(keys.sinkStats(sink), 'windows_dropped', 1);
+      deps.logger.warn('sink backlog full; window dropped for this sink', { sink, windowStartMs, waiting });
+      continue;
+    }
+    accepting.push(sink);
+  }
+  // The first finalization names the sinks that must write the window before staging is freed.
+  if (first && accepting.length > 0) await redis.multi().sadd(keys.windowExports(windowStartMs), ...accepting).pexpire(keys.windowExports(windowStartMs), deps.stagingTtlMs).exec();
+  for (const sink of accepting) {
+    await deps.queues.export(sink).add('export', { windowStartMs }, { jobId: JOB_ID.export(sink, windowStartMs), attempts: deps.sinkRetry.attempts, backoff: { type: 'custom' } });
   }
   if (first) {
     deps.logger.info('window finalized', { windowStartMs, by: summary.finalizedBy, ok: okNodes, failed: Object.keys(failedNodes).length, missed: summary.missedNodes.length, latencyMs: now - manifest.scrapeAtMs });

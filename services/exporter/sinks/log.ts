@@ -1,0 +1,18 @@
+/** Heapster's `log` sink: every metric set of every window on standard output, one JSON line each. */
+import { encodeMetricSet } from '../../common/batch-codec.js';
+import type { Sink, WindowBatch } from '../sink.js';
+
+export class LogSink implements Sink {
+  constructor(
+    readonly name: string,
+    private readonly write_: (line: string) => void = (line) => process.stdout.write(line),
+  ) {}
+
+  async write(window: WindowBatch): Promise<void> {
+    for await (const sets of window.chunks()) {
+      for (const set of sets) this.write_(`{"windowEndMs":${window.summary.windowEndMs},"set":${encodeMetricSet(set)}}\n`);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
