@@ -8,6 +8,7 @@ import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Serv
 import { exportBackoff, handleExportJob } from './exporter.js';
 import type { Sink } from './sink.js';
 import { parseSinks, type SinkConfig } from './sink-config.js';
+import { ElasticsearchSink } from './sinks/elasticsearch.js';
 import { InfluxSink } from './sinks/influxdb.js';
 import { LogSink } from './sinks/log.js';
 import { StoreSink } from './sinks/store.js';
@@ -23,7 +24,7 @@ function buildSink(config: SinkConfig, runtime: Runtime): Sink {
     case 'log':
       return new LogSink(config.name);
     case 'elasticsearch':
-      throw new Error('the elasticsearch sink is not built yet');
+      return new ElasticsearchSink(config, counters, runtime.logger);
   }
 }
 

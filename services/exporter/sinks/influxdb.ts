@@ -12,8 +12,9 @@ import type { Sink, WindowBatch } from '../sink.js';
 import type { InfluxSinkConfig } from '../sink-config.js';
 import { batchLines, encodeInfluxLines } from './influxdb-encode.js';
 
+/** A sink's counters (kept in Redis, hash P:sink:<name>:stats, for self-metrics). */
 export interface SinkCounters {
-  add(counter: 'points_written' | 'points_rejected', n: number): Promise<void>;
+  add(counter: 'points_written' | 'points_rejected' | 'documents_written' | 'documents_rejected', n: number): Promise<void>;
 }
 
 /** Writes a batch of lines; throws SinkWriteError. Returns the lines the server rejected for good. */
