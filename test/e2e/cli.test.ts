@@ -116,6 +116,13 @@ describe('podometer entry point', () => {
     assert.doesNotMatch(stderr, /ECONNREFUSED|redis connection/);
   });
 
+  it('a sink URI with a typo is a startup error naming the option', async () => {
+    const { code, stderr } = await podometer('exporter', '--sink=influxdb:http://127.0.0.1:8086?dbb=k8s', '--sink=elasticsearch:http://127.0.0.1:9200?bulkworkers=5');
+    assert.equal(code, 2);
+    assert.match(stderr, /--sink "influxdb:http:\/\/127.0.0.1:8086\?dbb=k8s": unknown option "dbb"/);
+    assert.match(stderr, /unknown option "bulkworkers"/);
+  });
+
   it('simulate rejects bad flags before starting anything', async () => {
     const { code, stderr } = await podometer('simulate', '--nodes', '0', '--fault', 'explode:2');
     assert.equal(code, 2);
