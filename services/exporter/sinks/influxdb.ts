@@ -4,7 +4,7 @@
  * token is configured. Batches are bounded in points and bytes and sent `concurrency` at a time.
  * Writes are idempotent (points are keyed by measurement, tags and time).
  */
-import { InfluxDB, HttpError, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, HttpError, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { Agent, request } from 'undici';
 import type { Logger } from '../../common/logger.js';
 import { classifyStatus, parseRetryAfterMs, SinkWriteError } from '../retry.js';
@@ -107,6 +107,8 @@ export class InfluxSink implements Sink {
   }
 
   private writer(): WriteApi {
+    // The client logs failed writes itself; Podometer reports them once, through its own logger.
+    setLogger({ error: (message) => this.logger.debug(message), warn: (message) => this.logger.debug(message) });
     this.v2 ??= new InfluxDB({ url: this.config.url, token: this.config.token!, timeout: this.timeoutMs, transportOptions: { rejectUnauthorized: !this.config.insecureSsl } });
     return this.v2.getWriteApi(this.config.org, this.config.bucket, 'ms', { maxRetries: 0, batchSize: this.config.batchPoints + 1, flushInterval: 0, maxBufferLines: this.config.batchPoints + 1 });
   }
@@ -124,7 +126,7 @@ export class InfluxSink implements Sink {
           this.logger.warn('influxdb rejected points for good', { sink: this.name, status: error.statusCode, error: error.body?.slice(0, 300) });
           return lines.length;
         }
-        throw new SinkWriteError(`InfluxDB write: HTTP ${error.statusCode} ${error.body?.slice(0, 200) ?? ''}`, true, error.retryAfter() > 0 ? error.retryAfter() : undefined);
+        throw new SinkWriteError(`InfluxDB write: HTTP ${error.statusCode} ${error.body?.slice(0, 200) ?? ''}`, true, parseRetryAfterMs(error.headers?.['retry-after'] as string | undefined));
       }
       throw new SinkWriteError(`InfluxDB at ${this.config.url} unreachable: ${(error as Error).message}`, true);
     }
