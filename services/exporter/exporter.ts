@@ -8,6 +8,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ExportJob } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
+import type { Logger } from '../common/logger.js';
 import { backoffDelayMs, SinkWriteError } from './retry.js';
 import { stagedWindow, WindowGoneError, type Sink } from './sink.js';
 
@@ -15,10 +16,12 @@ const RELEASE_STAGING = `redis.call('srem', KEYS[1], ARGV[1])
 if redis.call('scard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3]) return 1 end
 return 0`;
 
-export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, keys: RedisKeys): Promise<void> {
+export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, keys: RedisKeys, logger?: Logger): Promise<void> {
   const { windowStartMs } = job;
+  const startedMs = Date.now();
   try {
     await sink.write(await stagedWindow(redis, keys, windowStartMs));
+    logger?.info('window exported', { sink: sink.name, windowStartMs, durationMs: Date.now() - startedMs });
   } catch (error) {
     if (error instanceof WindowGoneError || (error instanceof SinkWriteError && !error.retryable)) throw new UnrecoverableError(error.message);
     throw error;

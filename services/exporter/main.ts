@@ -43,7 +43,7 @@ export function startExporter(runtime: Runtime, get: ConfigReader): Service {
       lockDurationMs: runtime.lockDurationMs,
       logger: runtime.logger,
       backoffStrategy,
-      handle: (job) => handleExportJob(job, sink, runtime.redis, runtime.keys),
+      handle: (job) => handleExportJob(job, sink, runtime.redis, runtime.keys, runtime.logger),
     }),
   );
   return {

@@ -91,6 +91,7 @@ describe('Elasticsearch sink against the official client mock', () => {
   it('a bulk reply with 200, 429, 400 and 503 items: exactly the 429 and 503 items are sent again, the 400 is reported, no id written twice', async () => {
     const mock = new Mock();
     const created: string[] = [];
+    mock.add({ method: 'HEAD', path: '/' }, () => '');
     mock.add({ method: 'PUT', path: '/_index_template/:name' }, () => ({ acknowledged: true }));
     mock.add({ method: 'PUT', path: '/:index' }, (params: Params) => {
       created.push(String(params.path));
@@ -117,6 +118,7 @@ describe('Elasticsearch sink against the official client mock', () => {
 
   it('items still throttled after maxRetries fail the write as retryable (the export job backs off and retries)', async () => {
     const mock = new Mock();
+    mock.add({ method: 'HEAD', path: '/' }, () => '');
     mock.add({ method: 'PUT', path: '/_index_template/:name' }, () => ({ acknowledged: true }));
     mock.add({ method: 'PUT', path: '/:index' }, () => ({ acknowledged: true }));
     let calls = 0;
@@ -138,7 +140,7 @@ describe('Elasticsearch sink against the official client mock', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
-    const throttled = new ElasticsearchSink(parseSink(`elasticsearch:http://127.0.0.1:${port}?maxRetries=0`) as ElasticsearchSinkConfig, counters(), silent);
+    const throttled = new ElasticsearchSink(parseSink(`elasticsearch:http://127.0.0.1:${port}?maxRetries=0&healthCheck=false`) as ElasticsearchSinkConfig, counters(), silent);
     await assert.rejects(throttled.write(windowOf([podSet])), (error: unknown) => error instanceof SinkWriteError && error.retryable && error.retryAfterMs === 7000);
     await throttled.close();
     server.close();

@@ -82,8 +82,13 @@ export class ElasticsearchSink implements Sink {
     }
   }
 
+  /** Before the first write: Heapster's health check (a ping within startupHealthcheckTimeout), then the template. */
   private async ensureTemplate(): Promise<void> {
     if (this.templateReady) return;
+    if (this.config.healthCheck) {
+      const alive = await this.client.ping({}, { requestTimeout: Math.max(1, this.config.startupHealthcheckTimeoutSeconds) * 1000 });
+      if (!alive) throw new SinkWriteError(`Elasticsearch at ${this.config.nodes.join(', ')} failed its health check`, true);
+    }
     const options = { index: this.config.index, clusterName: this.config.clusterName, dataStream: this.config.dataStream };
     await this.client.indices.putIndexTemplate({ name: this.config.index, ...indexTemplate(options) } as Parameters<Client['indices']['putIndexTemplate']>[0]);
     this.templateReady = true;
