@@ -28,6 +28,8 @@ export class LocalInflux {
       `bind-address = "127.0.0.1:${await freePort()}"`,
       '[meta]', `  dir = "${join(dir, 'meta')}"`,
       '[data]', `  dir = "${join(dir, 'data')}"`, `  wal-dir = "${join(dir, 'wal')}"`, '  query-log-enabled = false',
+      // Heapster's default schema makes a series per metric and set: lift 1.x's default caps.
+      '  max-series-per-database = 0', '  max-values-per-tag = 0',
       '[http]', `  bind-address = "127.0.0.1:${influx.port}"`, '  log-enabled = false',
       '[monitor]', '  store-enabled = false',
       '[logging]', '  level = "warn"',
