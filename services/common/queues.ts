@@ -79,6 +79,18 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker<T> {
   worker.on('failed', (job, error) => {
     options.logger.warn('job failed', { queue: options.queue, job: job?.id, attempt: job?.attemptsMade, error: error.message });
   });
-  worker.on('error', (error) => options.logger.warn('worker error', { queue: options.queue, error: error.message }));
+  // While Redis is down every reconnect attempt errors: say so once per 30 s, with the count.
+  let lastLoggedMs = 0;
+  let suppressed = 0;
+  worker.on('error', (error) => {
+    const now = Date.now();
+    if (now - lastLoggedMs < 30_000) {
+      suppressed++;
+      return;
+    }
+    options.logger.warn('worker error', { queue: options.queue, error: error.message, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) });
+    lastLoggedMs = now;
+    suppressed = 0;
+  });
   return worker;
 }

@@ -46,9 +46,23 @@ export function stopSignal(): Promise<string> {
   });
 }
 
+/** How long a clean shutdown may take (an active job finishing, Redis flushing) before the role exits anyway. */
+export const SHUTDOWN_GRACE_MS = 15_000;
+
 export async function runUntilSignal(runtime: Runtime, services: readonly Service[]): Promise<number> {
   const signal = await stopSignal();
   runtime.logger.info('stopping', { signal });
-  await closeRuntime(runtime, services);
-  return 0;
+  // A job unfinished at the deadline (or on a second signal) is not lost: its lock lapses and
+  // another worker runs it again.
+  const forced = new Promise<number>((resolve) => {
+    setTimeout(() => {
+      runtime.logger.warn('shutdown took too long; exiting', { graceMs: SHUTDOWN_GRACE_MS });
+      resolve(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    void stopSignal().then(() => resolve(1));
+  });
+  const code = await Promise.race([closeRuntime(runtime, services).then(() => 0), forced]);
+  // Reconnecting clients keep the event loop alive after a forced stop: leave now.
+  if (code !== 0) process.exit(code);
+  return code;
 }
