@@ -48,3 +48,22 @@ export function redactUrl(text: string): string {
     return '[unparsable url]';
   }
 }
+
+/**
+ * A warning logged at most once per `intervalMs` (with the count of the ones held back): for
+ * errors that repeat on every reconnect attempt while a server is down.
+ */
+export function throttledWarning(logger: Logger, msg: string, intervalMs = 30_000): (fields: LogFields) => void {
+  let lastLoggedMs = 0;
+  let suppressed = 0;
+  return (fields) => {
+    const now = Date.now();
+    if (now - lastLoggedMs < intervalMs) {
+      suppressed++;
+      return;
+    }
+    logger.warn(msg, { ...fields, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) });
+    lastLoggedMs = now;
+    suppressed = 0;
+  };
+}

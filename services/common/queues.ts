@@ -7,7 +7,7 @@ import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ExportJob, FinalizeJob, ProcessJob, ScrapeJob } from './jobs.js';
 import { QUEUE, type RedisKeys } from './keys.js';
-import type { Logger } from './logger.js';
+import { throttledWarning, type Logger } from './logger.js';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 5,
@@ -26,11 +26,17 @@ export interface PipelineQueues {
 }
 
 /** The queues of one Podometer (one prefix), sharing one Redis connection. */
-export function openQueues(connection: Redis, keys: RedisKeys): PipelineQueues {
+export function openQueues(connection: Redis, keys: RedisKeys, logger: Logger): PipelineQueues {
   const options = { connection, prefix: keys.bullPrefix, defaultJobOptions: DEFAULT_JOB_OPTIONS };
-  const scrape = new Queue<ScrapeJob>(QUEUE.scrape, options);
-  const process = new Queue<ProcessJob>(QUEUE.process, options);
-  const finalize = new Queue<FinalizeJob>(QUEUE.finalize, options);
+  const warn = throttledWarning(logger, 'queue error');
+  const open = <T>(name: string): Queue<T> => {
+    const queue = new Queue<T>(name, options);
+    queue.on('error', (error: Error) => warn({ queue: name, error: error.message }));
+    return queue;
+  };
+  const scrape = open<ScrapeJob>(QUEUE.scrape);
+  const process = open<ProcessJob>(QUEUE.process);
+  const finalize = open<FinalizeJob>(QUEUE.finalize);
   const exports = new Map<string, Queue<ExportJob>>();
   const queues = {
     scrape,
@@ -38,7 +44,7 @@ export function openQueues(connection: Redis, keys: RedisKeys): PipelineQueues {
     finalize,
     export(sink: string): Queue<ExportJob> {
       let queue = exports.get(sink);
-      if (!queue) exports.set(sink, (queue = new Queue<ExportJob>(QUEUE.export(sink), options)));
+      if (!queue) exports.set(sink, (queue = open<ExportJob>(QUEUE.export(sink))));
       return queue;
     },
     all: (): Queue[] => [scrape, process, finalize, ...exports.values()] as Queue[],
@@ -79,18 +85,7 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker<T> {
   worker.on('failed', (job, error) => {
     options.logger.warn('job failed', { queue: options.queue, job: job?.id, attempt: job?.attemptsMade, error: error.message });
   });
-  // While Redis is down every reconnect attempt errors: say so once per 30 s, with the count.
-  let lastLoggedMs = 0;
-  let suppressed = 0;
-  worker.on('error', (error) => {
-    const now = Date.now();
-    if (now - lastLoggedMs < 30_000) {
-      suppressed++;
-      return;
-    }
-    options.logger.warn('worker error', { queue: options.queue, error: error.message, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) });
-    lastLoggedMs = now;
-    suppressed = 0;
-  });
+  const warn = throttledWarning(options.logger, 'worker error');
+  worker.on('error', (error) => warn({ queue: options.queue, error: error.message }));
   return worker;
 }

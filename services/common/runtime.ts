@@ -29,7 +29,7 @@ export function openRuntime(get: ConfigReader, role: string): Runtime {
   const logger = createLogger(role, get.string('log-level') as LogLevel);
   const keys = redisKeys(get.string('redis-prefix'));
   const redis = connectRedis(get.string('redis-url'), logger, `podometer-${role}`);
-  return { redis, keys, queues: openQueues(redis, keys), logger, lockDurationMs: get.number('job-lock-duration') };
+  return { redis, keys, queues: openQueues(redis, keys, logger), logger, lockDurationMs: get.number('job-lock-duration') };
 }
 
 export async function closeRuntime(runtime: Runtime, services: readonly Service[]): Promise<void> {
