@@ -15,6 +15,7 @@ import { startScheduler } from '../services/scheduler/main.js';
 import { SCRAPER_ROLE_OPTIONS, startScraper } from '../services/scraper/main.js';
 import { loadConfig, reader } from '../services/common/config.js';
 import type { WindowSummary } from '../services/common/jobs.js';
+import { JOB_ID } from '../services/common/keys.js';
 import { openRuntime, closeRuntime, type Runtime, type Service, type ConfigReader } from '../services/common/runtime.js';
 import { LocalRedis } from '../simulator/redis-server.js';
 import { Simulator, type SimulatorOptions } from '../simulator/simulator.js';
@@ -110,6 +111,18 @@ export class PipelineHarness {
   /** Waits for windows that start after `afterMs` and satisfy `accept`; returns the first. */
   async nextWindow(afterMs: number, accept: (summary: WindowSummary) => boolean = () => true, timeoutMs = 30_000): Promise<WindowSummary> {
     return this.waitForWindow((s) => s.windowStartMs > afterMs && accept(s), timeoutMs);
+  }
+
+  /** Waits until `sink` has written window `windowStartMs` (its export job completed). */
+  async waitForExport(sink: string, windowStartMs: number, timeoutMs = 30_000): Promise<void> {
+    const queue = this.runtime.queues.export(sink);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const job = await queue.getJob(JOB_ID.export(sink, windowStartMs));
+      if (job && (await job.getState()) === 'completed') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`sink ${sink} did not write window ${windowStartMs} within ${timeoutMs} ms`);
   }
 
   async stop(): Promise<void> {

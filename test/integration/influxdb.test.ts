@@ -27,22 +27,11 @@ describe('InfluxDB sink (real InfluxDB 1.x, both Heapster schemas)', () => {
     await influx?.stop();
   });
 
-  /** Waits until InfluxDB has the cluster point of the window ending at `timeMs`. */
-  async function waitForPoint(db: string, measurement: string, field: string, timeMs: number): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const series = await influx.query(db, `SELECT "${field}" FROM "${measurement}" WHERE "type" = 'cluster' AND time = ${timeMs}ms`);
-      if (series.length > 0) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`no ${measurement} point at ${timeMs} in ${db}`);
-  }
-
   it('writes what the store holds, in both schemas; Heapster dashboard queries return the expected series', async () => {
     const first = await harness.waitForWindow((s) => s.okNodes === NODES);
     const window = await harness.nextWindow(first.windowStartMs, (s) => s.okNodes === NODES);
-    await waitForPoint('k8s', 'cpu/usage_rate', 'value', window.windowEndMs);
-    await waitForPoint('k8s_fields', 'cpu', 'usage_rate', window.windowEndMs);
+    await harness.waitForExport('influxdb', window.windowStartMs);
+    await harness.waitForExport('influxdb-2', window.windowStartMs);
     const nodes = (await harness.store.sets(window.windowStartMs, 'node:*')).filter((s) => s.type === 'node');
     const at = `time = ${window.windowEndMs}ms`;
     // Default schema: a measurement per metric, field `value`, labels as tags.
@@ -92,8 +81,9 @@ describe('InfluxDB sink (real InfluxDB 1.x, both Heapster schemas)', () => {
     assert.ok(Date.now() - stoppedAt >= 10_000);
     await influx.restart();
     const next = await harness.nextWindow(last, (s) => s.okNodes === NODES);
-    await waitForPoint('k8s', 'cpu/usage_rate', 'value', next.windowEndMs);
+    await harness.waitForExport('influxdb', next.windowStartMs, 60_000);
     const windows = await harness.store.windows(before, next.windowStartMs);
+    for (const w of windows) await harness.waitForExport('influxdb', w, 60_000);
     const ends: number[] = [];
     for (const w of windows) ends.push((await harness.store.summary(w))!.windowEndMs);
     const points = await influx.query('k8s', `SELECT "value" FROM "cpu/usage_rate" WHERE "type" = 'cluster' AND time >= ${ends[0]}ms AND time <= ${ends[ends.length - 1]}ms`);
