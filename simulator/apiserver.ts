@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Change, ResourceKind, SimulatedCluster, WatchEventType } from './cluster.js';
 import { eventJson, namespaceJson, nodeJson, podJson } from './objects.js';
-import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { parseFieldSelector, parseLabelSelector } from '../services/common/selectors.js';
 
 interface Snapshot {
   readonly resourceVersion: number;

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreReader } from '../services/api/store.js';
@@ -47,7 +48,7 @@ export class PipelineHarness {
       `--source=kubernetes.summary_api:${simulator.apiUrl}?inClusterConfig=false&kubeletHttps=true`,
       '--kubelet-use-node-status-port', '--kubelet-preferred-address-types=InternalIP',
       `--kubelet-ca-file=${join(dir, 'sim', 'kubelet-ca.crt')}`,
-      `--redis-url=${redis.url}`, '--log-level=error', '--metric-resolution=5s', '--scrape-offset=1s', '--scrape-spread=200ms',
+      `--redis-url=${redis.url}`, '--log-level=error', '--metric-resolution=5s', '--scrape-offset=1s', '--scrape-spread=200ms', '--api-address=127.0.0.1:0',
       ...args,
     ];
     allArgs.push(`--redis-prefix=test${process.pid}x${prefixCounter++}`);
@@ -111,6 +112,13 @@ export class PipelineHarness {
   /** Waits for windows that start after `afterMs` and satisfy `accept`; returns the first. */
   async nextWindow(afterMs: number, accept: (summary: WindowSummary) => boolean = () => true, timeoutMs = 30_000): Promise<WindowSummary> {
     return this.waitForWindow((s) => s.windowStartMs > afterMs && accept(s), timeoutMs);
+  }
+
+  /** The in-process API's base URL (after startAll). */
+  get apiUrl(): string {
+    const api = this.services.find((s) => 'server' in s) as (Service & { server: Server }) | undefined;
+    if (!api) throw new Error('no API started');
+    return `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
   }
 
   /** Waits until `sink` has written window `windowStartMs` (its export job completed). */

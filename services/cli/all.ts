@@ -1,16 +1,17 @@
 /**
- * `podometer all`: every role in one process, still through the real queues in Redis. For small
+ * `podometer all`: every role in one process (the API included), still through the real queues in Redis. For small
  * clusters and the demo; large clusters run the roles apart and scale scrapers and processors.
  */
 import { loadRoleConfig, usage } from '../common/config.js';
 import { mergeOptions } from '../common/options.js';
+import { API_ROLE_OPTIONS, startApi } from '../api/main.js';
 import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
 import { EXPORTER_ROLE_OPTIONS, startExporter } from '../exporter/main.js';
 import { PROCESSOR_ROLE_OPTIONS, startProcessor } from '../processor/main.js';
 import { SCHEDULER_ROLE_OPTIONS, startScheduler } from '../scheduler/main.js';
 import { SCRAPER_ROLE_OPTIONS, startScraper } from '../scraper/main.js';
 
-export const ALL_ROLE_OPTIONS = mergeOptions(SCHEDULER_ROLE_OPTIONS, SCRAPER_ROLE_OPTIONS, PROCESSOR_ROLE_OPTIONS, EXPORTER_ROLE_OPTIONS);
+export const ALL_ROLE_OPTIONS = mergeOptions(SCHEDULER_ROLE_OPTIONS, SCRAPER_ROLE_OPTIONS, PROCESSOR_ROLE_OPTIONS, EXPORTER_ROLE_OPTIONS, API_ROLE_OPTIONS);
 
 /** Starts the stages downstream first, so every job finds its worker waiting. Stop in reverse. */
 export async function startAll(runtime: Runtime, get: ConfigReader): Promise<Service[]> {
@@ -18,7 +19,8 @@ export async function startAll(runtime: Runtime, get: ConfigReader): Promise<Ser
   const processor = startProcessor(runtime, get);
   const scraper = startScraper(runtime, get);
   const scheduler = await startScheduler(runtime, get);
-  return [scheduler, scraper, processor, exporter];
+  const api = await startApi(runtime, get);
+  return [api, scheduler, scraper, processor, exporter];
 }
 
 export async function runAll(argv: readonly string[]): Promise<number> {

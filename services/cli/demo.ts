@@ -23,6 +23,7 @@ export const DEMO_OPTIONS: readonly OptionSpec[] = [
   { name: 'metric-resolution', type: 'duration', min: 5000, default: 10_000, description: 'Window length.', env: false },
   { name: 'windows', type: 'integer', min: 0, default: 0, description: 'Stop after printing this many windows (0: run until Ctrl-C).', env: false },
   { name: 'redis-url', type: 'string', default: '', valueName: 'URL', description: 'Use this Redis instead of starting a private one in .tmp/demo/redis.', env: false },
+  { name: 'api-port', type: 'integer', default: 8082, min: 0, max: 65535, description: 'Port of the API on 127.0.0.1 (0: any free port).', env: false },
   { name: 'log-level', type: 'string', default: 'warn', choices: LOG_LEVELS, valueName: 'LEVEL', description: 'Log level of the pipeline.', env: false },
 ];
 
@@ -47,14 +48,16 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     '--kubelet-use-node-status-port', '--kubelet-preferred-address-types=InternalIP',
     `--kubelet-ca-file=${join(stateDir, 'kubelet-ca.crt')}`,
     `--metric-resolution=${get.number('metric-resolution')}ms`,
-    `--redis-url=${redisUrl}`, '--redis-prefix=podometer-demo', `--log-level=${get.string('log-level')}`,
+    `--redis-url=${redisUrl}`, '--redis-prefix=podometer-demo', `--api-address=127.0.0.1:${get.number('api-port')}`, `--log-level=${get.string('log-level')}`,
   ];
   const pipeline = reader(loadConfig(ALL_ROLE_OPTIONS, pipelineArgs, {}).values);
   const runtime = openRuntime(pipeline, 'demo');
   const services = await startAll(runtime, pipeline);
+  const apiPort = ((services[0] as { server?: import('node:http').Server }).server?.address() as { port: number } | undefined)?.port;
   console.log(`simulator: ${simulator.cluster.nodes.length} nodes, ${simulator.cluster.pods.size} pods (API server ${simulator.apiUrl}, kubelets over verified HTTPS)`);
   console.log(`pipeline: podometer all ${pipelineArgs.join(' ')}`);
   console.log(`windows of ${get.number('metric-resolution') / 1000} s; the first table shows after two windows (rates need two samples)`);
+  if (apiPort) console.log(`API: curl http://127.0.0.1:${apiPort}/api/v1/model/nodes/   kubectl --server=http://127.0.0.1:${apiPort} top node`);
   const store = new StoreReader(runtime.redis, runtime.keys);
   let stop = false;
   void stopSignal().then(() => (stop = true));

@@ -123,7 +123,7 @@ describe('pipeline through real queues (Redis, simulator)', () => {
     }
     assert.equal(second.scheduler.isLeader, false, 'the second replica stands by while the first holds the lease');
     // Stop the leader (the first `all` scheduler); the standby must enqueue the next windows.
-    const firstScheduler = harness.services[0]!;
+    const firstScheduler = harness.services[1]!;
     await firstScheduler.stop();
     const stoppedAt = Date.now();
     const taken = await harness.nextWindow(w2.windowStartMs, (s) => s.okNodes === NODES && s.windowEndMs > stoppedAt);

@@ -1,0 +1,106 @@
+/**
+ * The API's HTTP server: routing to the Model API and the Metrics API, authentication, health.
+ * Authentication (a bearer token or basic auth, from files) is required whenever the server binds
+ * a non-loopback address; `startApiServer` refuses to start otherwise. Health endpoints carry no
+ * data and need no credentials (for kubelet probes).
+ *   /healthz  the process serves and reaches Redis
+ *   /livez    the newest window ended within 2.5 resolutions (the pipeline is moving)
+ *   /readyz   the store has a window
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../common/logger.js';
+import type { MetricsApi } from './metrics-api.js';
+import type { ModelApi } from './model-api.js';
+import type { StoreReader } from './store.js';
+
+export interface ApiAuth {
+  bearerTokens: readonly string[];
+  /** `user:password` pairs. */
+  basicCredentials: readonly string[];
+}
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  auth: ApiAuth;
+  resolutionMs: number;
+}
+
+/** Whether an address is loopback only (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+const same = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+export function authorized(header: string | undefined, auth: ApiAuth): boolean {
+  if (auth.bearerTokens.length === 0 && auth.basicCredentials.length === 0) return true;
+  if (!header) return false;
+  const [scheme, value = ''] = header.split(' ', 2);
+  if (/^bearer$/i.test(scheme ?? '')) return auth.bearerTokens.some((t) => same(t, value.trim()));
+  if (/^basic$/i.test(scheme ?? '')) {
+    const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+    return auth.basicCredentials.some((c) => same(c, decoded));
+  }
+  return false;
+}
+
+export async function startApiServer(
+  options: ApiServerOptions,
+  parts: { model: ModelApi; metrics: MetricsApi; store: StoreReader; redis: Redis },
+  logger: Logger,
+): Promise<Server> {
+  const hasAuth = options.auth.bearerTokens.length > 0 || options.auth.basicCredentials.length > 0;
+  if (!isLoopback(options.host) && !hasAuth) {
+    throw new Error(`refusing to serve on ${options.host} without authentication: give --api-token-file or --api-basic-auth-file, or bind 127.0.0.1`);
+  }
+  const send = (response: ServerResponse, status: number, body: unknown): void => {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    response.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json' });
+    response.end(text);
+  };
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (path === '/healthz') {
+      const pong = await parts.redis.ping().catch(() => 'down');
+      return send(response, pong === 'PONG' ? 200 : 503, pong === 'PONG' ? 'ok' : 'redis unreachable');
+    }
+    if (path === '/livez' || path === '/readyz') {
+      const latest = await parts.store.latestWindow();
+      const summary = latest === undefined ? undefined : await parts.store.summary(latest);
+      if (path === '/readyz') return send(response, summary ? 200 : 503, summary ? 'ok' : 'no window in the store yet');
+      const fresh = summary !== undefined && Date.now() - summary.windowEndMs <= 2.5 * options.resolutionMs;
+      return send(response, fresh ? 200 : 503, fresh ? 'ok' : 'no window finalized recently');
+    }
+    if (!authorized(request.headers.authorization, options.auth)) {
+      response.setHeader('www-authenticate', 'Bearer, Basic realm="podometer"');
+      return send(response, 401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401, message: 'credentials required' });
+    }
+    if (request.method !== 'GET') return send(response, 405, { error: 'only GET' });
+    const answer = (await parts.model.handle(path, url.searchParams)) ?? (await parts.metrics.handle(path, url.searchParams));
+    if (!answer) return send(response, 404, { error: `path ${path} not found` });
+    send(response, answer.status, answer.body);
+  };
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error('api request failed', { path: request.url, error: error instanceof Error ? error.message : String(error) });
+      if (!response.headersSent) send(response, 500, { error: 'internal error' });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  logger.info('api serving', { address: `${options.host}:${(server.address() as { port: number }).port}`, auth: hasAuth });
+  return server;
+}
