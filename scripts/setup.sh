@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Podometer needs on a fresh Debian machine with Node.js, then builds it.
 #   scripts/setup.sh               npm packages (when package-lock.json changed) and the build
-#   scripts/setup.sh --servers     also redis-server, influxdb and kubectl (kubernetes-client) from Debian's
-#                                  packages, for the demo and the tests (which start their own servers)
+#   scripts/setup.sh --servers     also redis-server, influxdb, kubectl (kubernetes-client), chromium and
+#                                  promtool (prometheus) from Debian's packages, for the demo and the tests
+#                                  (which start their own servers)
 # Idempotent: a second run does only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,8 @@ if [ "${1:-}" = "--servers" ]; then
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v influxd >/dev/null || missing+=(influxdb)
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "need root to install ${missing[*]} with apt-get" >&2

@@ -2,7 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ConfigError, loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
-import { COMMON_OPTIONS, mergeOptions, WINDOW_OPTIONS } from '../common/options.js';
+import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, WINDOW_OPTIONS } from '../common/options.js';
+import { parseSinks } from '../exporter/sink-config.js';
+import { STORE_SINK } from '../processor/main.js';
 import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
 import { MetricsApi } from './metrics-api.js';
 import { ModelApi } from './model-api.js';
@@ -17,7 +19,7 @@ export const API_OPTIONS: readonly OptionSpec[] = [
   { name: 'api-basic-auth-file', type: 'string', default: '', valueName: 'FILE', description: 'Basic-auth credentials accepted, user:password per line.', check: existingFile },
 ];
 
-export const API_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, API_OPTIONS, WINDOW_OPTIONS);
+export const API_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, API_OPTIONS, WINDOW_OPTIONS, SINK_OPTIONS);
 
 const lines = (path: string): string[] => (path ? readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')) : []);
 
@@ -34,7 +36,13 @@ export async function startApi(runtime: Runtime, get: ConfigReader): Promise<Ser
     throw new ConfigError([`--api-address=${host}:${port} is not loopback: give --api-token-file or --api-basic-auth-file (or bind 127.0.0.1)`]);
   }
   const store = new StoreReader(runtime.redis, runtime.keys);
-  const server = await startApiServer({ host, port, auth, resolutionMs: get.number('metric-resolution') }, { model: new ModelApi(store), metrics: new MetricsApi(store, runtime.redis, runtime.keys), store, redis: runtime.redis }, runtime.logger);
+  // Bull Board shows every queue: the pipeline's and one export queue per sink.
+  for (const sink of [STORE_SINK, ...parseSinks(get.list('sink')).map((s) => s.name)]) runtime.queues.export(sink);
+  const server = await startApiServer(
+    { host, port, auth, resolutionMs: get.number('metric-resolution') },
+    { model: new ModelApi(store), metrics: new MetricsApi(store, runtime.redis, runtime.keys), store, redis: runtime.redis, queues: runtime.queues.all() },
+    runtime.logger,
+  );
   return {
     server,
     stop: async () => {

@@ -1,6 +1,7 @@
 /**
  * The API's HTTP server: routing to the Model API and the Metrics API, authentication, health.
- * Authentication (a bearer token or basic auth, from files) is required whenever the server binds
+ * Bull Board is at /queues. Authentication (a bearer token or basic auth, from files) is required
+ * for everything but health whenever the server binds
  * a non-loopback address; `startApiServer` refuses to start otherwise. Health endpoints carry no
  * data and need no credentials (for kubelet probes).
  *   /healthz  the process serves and reaches Redis
@@ -10,6 +11,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger.js';
 import type { MetricsApi } from './metrics-api.js';
@@ -54,11 +60,25 @@ export function authorized(header: string | undefined, auth: ApiAuth): boolean {
   return false;
 }
 
+/** Where Bull Board is served. */
+export const BOARD_PATH = '/queues';
+
+/** Bull Board over every Podometer queue: job details, failed jobs, retry (behind the API's authentication). */
+function bullBoard(queues: readonly Queue[]): express.Express {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(BOARD_PATH);
+  createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter, options: { uiConfig: { boardTitle: 'Podometer' } } });
+  const app = express();
+  app.use(BOARD_PATH, serverAdapter.getRouter());
+  return app;
+}
+
 export async function startApiServer(
   options: ApiServerOptions,
-  parts: { model: ModelApi; metrics: MetricsApi; store: StoreReader; redis: Redis },
+  parts: { model: ModelApi; metrics: MetricsApi; store: StoreReader; redis: Redis; queues: readonly Queue[] },
   logger: Logger,
 ): Promise<Server> {
+  const board = bullBoard(parts.queues);
   const hasAuth = options.auth.bearerTokens.length > 0 || options.auth.basicCredentials.length > 0;
   if (!isLoopback(options.host) && !hasAuth) {
     throw new Error(`refusing to serve on ${options.host} without authentication: give --api-token-file or --api-basic-auth-file, or bind 127.0.0.1`);
@@ -86,6 +106,7 @@ export async function startApiServer(
       response.setHeader('www-authenticate', 'Bearer, Basic realm="podometer"');
       return send(response, 401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401, message: 'credentials required' });
     }
+    if (path === BOARD_PATH || path.startsWith(`${BOARD_PATH}/`)) return void board(request, response);
     if (request.method !== 'GET') return send(response, 405, { error: 'only GET' });
     const answer = (await parts.model.handle(path, url.searchParams)) ?? (await parts.metrics.handle(path, url.searchParams));
     if (!answer) return send(response, 404, { error: `path ${path} not found` });
