@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreReader } from '../services/api/store.js';
 import { startAll, ALL_ROLE_OPTIONS } from '../services/cli/all.js';
-import { startExporter } from '../services/exporter/main.js';
-import { startProcessor } from '../services/processor/main.js';
-import { startScheduler } from '../services/scheduler/main.js';
+import { EXPORTER_ROLE_OPTIONS, startExporter } from '../services/exporter/main.js';
+import { PROCESSOR_ROLE_OPTIONS, startProcessor } from '../services/processor/main.js';
+import { SCHEDULER_ROLE_OPTIONS, startScheduler } from '../services/scheduler/main.js';
 import { SCRAPER_ROLE_OPTIONS, startScraper } from '../services/scraper/main.js';
 import { loadConfig, reader } from '../services/common/config.js';
 import type { WindowSummary } from '../services/common/jobs.js';
@@ -23,6 +23,8 @@ import { Simulator, type SimulatorOptions } from '../simulator/simulator.js';
 import { CLI } from './helpers.js';
 
 let prefixCounter = 0;
+
+const ROLE_OPTIONS = { scheduler: SCHEDULER_ROLE_OPTIONS, scraper: SCRAPER_ROLE_OPTIONS, processor: PROCESSOR_ROLE_OPTIONS, exporter: EXPORTER_ROLE_OPTIONS } as const;
 
 export class PipelineHarness {
   readonly runtimes: Runtime[] = [];
@@ -86,9 +88,9 @@ export class PipelineHarness {
   }
 
   /** A role as a child process (`node bin/podometer.js <role> ...`). */
-  spawnRole(role: 'scraper', extra: string[] = []): ChildProcess {
+  spawnRole(role: keyof typeof ROLE_OPTIONS, extra: string[] = []): ChildProcess {
     // A role refuses flags it does not have: pass it only its own.
-    const known = new Set(SCRAPER_ROLE_OPTIONS.map((o) => o.name));
+    const known = new Set(ROLE_OPTIONS[role].map((o) => o.name));
     const args = [...this.args, ...extra].filter((arg) => known.has(arg.slice(2).split('=')[0]!));
     const child = spawn(process.execPath, [CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.resume();

@@ -8,56 +8,25 @@
  *   /livez    the newest window ended within 2.5 resolutions (the pipeline is moving)
  *   /readyz   the store has a window
  */
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express from 'express';
 import type { Redis } from 'ioredis';
+import { authorized, isLoopback, type HttpAuth } from '../common/http.js';
 import type { Logger } from '../common/logger.js';
+import type { SelfMetrics } from '../common/self-metrics.js';
 import type { MetricsApi } from './metrics-api.js';
 import type { ModelApi } from './model-api.js';
 import type { StoreReader } from './store.js';
 
-export interface ApiAuth {
-  bearerTokens: readonly string[];
-  /** `user:password` pairs. */
-  basicCredentials: readonly string[];
-}
-
 export interface ApiServerOptions {
   host: string;
   port: number;
-  auth: ApiAuth;
+  auth: HttpAuth;
   resolutionMs: number;
-}
-
-/** Whether an address is loopback only (127.0.0.0/8, ::1, localhost). */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
-
-const same = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
-export function authorized(header: string | undefined, auth: ApiAuth): boolean {
-  if (auth.bearerTokens.length === 0 && auth.basicCredentials.length === 0) return true;
-  if (!header) return false;
-  const [scheme, value = ''] = header.split(' ', 2);
-  if (/^bearer$/i.test(scheme ?? '')) return auth.bearerTokens.some((t) => same(t, value.trim()));
-  if (/^basic$/i.test(scheme ?? '')) {
-    const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
-    return auth.basicCredentials.some((c) => same(c, decoded));
-  }
-  return false;
 }
 
 /** Where Bull Board is served. */
@@ -75,7 +44,7 @@ function bullBoard(queues: readonly Queue[]): express.Express {
 
 export async function startApiServer(
   options: ApiServerOptions,
-  parts: { model: ModelApi; metrics: MetricsApi; store: StoreReader; redis: Redis; queues: readonly Queue[] },
+  parts: { model: ModelApi; metrics: MetricsApi; store: StoreReader; redis: Redis; queues: readonly Queue[]; selfMetrics: SelfMetrics },
   logger: Logger,
 ): Promise<Server> {
   const board = bullBoard(parts.queues);
@@ -107,6 +76,10 @@ export async function startApiServer(
       return send(response, 401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401, message: 'credentials required' });
     }
     if (path === BOARD_PATH || path.startsWith(`${BOARD_PATH}/`)) return void board(request, response);
+    if (path === '/metrics') {
+      response.writeHead(200, { 'content-type': parts.selfMetrics.registry.contentType });
+      return void response.end(await parts.selfMetrics.registry.metrics());
+    }
     if (request.method !== 'GET') return send(response, 405, { error: 'only GET' });
     const answer = (await parts.model.handle(path, url.searchParams)) ?? (await parts.metrics.handle(path, url.searchParams));
     if (!answer) return send(response, 404, { error: `path ${path} not found` });

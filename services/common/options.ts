@@ -8,7 +8,8 @@ import { LOG_LEVELS } from './logger.js';
 import { checkRedisUrl } from './redis.js';
 import { checkSource, NODE_ADDRESS_TYPES } from './source.js';
 import { DEFAULT_REDIS_PREFIX } from './keys.js';
-import { checkSink } from '../exporter/sink-config.js';
+import { checkSink } from './sink-config.js';
+import { checkAddress } from './http.js';
 
 /** A file flag's problem: empty means unset, otherwise the file must exist. */
 const existingFile = (path: string): string | undefined => (path === '' || existsSync(path) ? undefined : 'no such file');
@@ -18,6 +19,9 @@ export const COMMON_OPTIONS: readonly OptionSpec[] = [
   { name: 'redis-prefix', type: 'string', default: DEFAULT_REDIS_PREFIX, valueName: 'NAME', description: 'Prefix of every Redis key and queue (several Podometers may share one Redis).', check: (v) => (/^[A-Za-z0-9_.-]+$/.test(v) ? undefined : 'letters, digits, _ . - only') },
   { name: 'log-level', type: 'string', default: 'info', choices: LOG_LEVELS, valueName: 'LEVEL', description: 'Least severe log level printed.' },
   { name: 'job-lock-duration', type: 'duration', default: 15_000, min: 1000, description: 'A job whose worker stops renewing its lock (killed, hung) is given to another worker after this.' },
+  { name: 'metrics-address', type: 'string', default: '', valueName: 'HOST:PORT', description: "Where the role serves /metrics and /healthz (default 127.0.0.1 and the role's port: scheduler 9101, scraper 9102, processor 9103, exporter 9104; the api and all serve them on --api-address).", check: checkAddress },
+  { name: 'api-token-file', type: 'string', default: '', valueName: 'FILE', description: 'Bearer tokens accepted by every HTTP endpoint, one per line (required off loopback).', check: existingFile },
+  { name: 'api-basic-auth-file', type: 'string', default: '', valueName: 'FILE', description: 'Basic-auth credentials accepted by every HTTP endpoint, user:password per line.', check: existingFile },
 ];
 
 export const SOURCE_OPTION: OptionSpec = {

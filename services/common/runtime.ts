@@ -9,6 +9,9 @@ import { redisKeys, type RedisKeys } from './keys.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { openQueues, type PipelineQueues } from './queues.js';
 import { connectRedis } from './redis.js';
+import { httpAuthFor, parseAddress, startMetricsServer } from './http.js';
+import { SelfMetrics } from './self-metrics.js';
+import { sinkNames } from './sink-config.js';
 
 export type ConfigReader = ReturnType<typeof reader>;
 
@@ -18,6 +21,7 @@ export interface Runtime {
   queues: PipelineQueues;
   logger: Logger;
   lockDurationMs: number;
+  metrics: SelfMetrics;
 }
 
 /** Something started that must be stopped at shutdown. */
@@ -29,7 +33,24 @@ export function openRuntime(get: ConfigReader, role: string): Runtime {
   const logger = createLogger(role, get.string('log-level') as LogLevel);
   const keys = redisKeys(get.string('redis-prefix'));
   const redis = connectRedis(get.string('redis-url'), logger, `podometer-${role}`);
-  return { redis, keys, queues: openQueues(redis, keys, logger), logger, lockDurationMs: get.number('job-lock-duration') };
+  const queues = openQueues(redis, keys, logger);
+  const metrics = new SelfMetrics({ role, queues, redis, keys, sinks: sinkNames(get.list('sink')) });
+  return { redis, keys, queues, logger, lockDurationMs: get.number('job-lock-duration'), metrics };
+}
+
+/** Default /metrics ports of the roles that have no API server. */
+export const ROLE_METRICS_PORT: Readonly<Record<string, number>> = { scheduler: 9101, scraper: 9102, processor: 9103, exporter: 9104 };
+
+/** Serves the role's /metrics and /healthz on --metrics-address (or 127.0.0.1:<the role's port>). */
+export async function serveRoleMetrics(runtime: Runtime, get: ConfigReader, role: string): Promise<Service> {
+  const address = parseAddress(get.string('metrics-address') || `127.0.0.1:${ROLE_METRICS_PORT[role] ?? 0}`);
+  const server = await startMetricsServer(address, httpAuthFor(get, address.host, '--metrics-address'), runtime.metrics, runtime.logger);
+  return {
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 export async function closeRuntime(runtime: Runtime, services: readonly Service[]): Promise<void> {

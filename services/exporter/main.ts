@@ -1,13 +1,14 @@
 /** `podometer exporter`: writes finalized windows to the sinks, one queue per sink. */
+import { UnrecoverableError } from 'bullmq';
 import { loadRoleConfig, usage } from '../common/config.js';
 import type { ExportJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { startWorker } from '../common/queues.js';
-import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
 import { exportBackoff, handleExportJob } from './exporter.js';
 import type { Sink } from './sink.js';
-import { parseSinks, type SinkConfig } from './sink-config.js';
+import { parseSinks, type SinkConfig } from '../common/sink-config.js';
 import { ElasticsearchSink } from './sinks/elasticsearch.js';
 import { InfluxSink } from './sinks/influxdb.js';
 import { LogSink } from './sinks/log.js';
@@ -43,7 +44,16 @@ export function startExporter(runtime: Runtime, get: ConfigReader): Service {
       lockDurationMs: runtime.lockDurationMs,
       logger: runtime.logger,
       backoffStrategy,
-      handle: (job) => handleExportJob(job, sink, runtime.redis, runtime.keys, runtime.logger),
+      handle: async (job) => {
+        const started = performance.now();
+        try {
+          await handleExportJob(job, sink, runtime.redis, runtime.keys, runtime.logger);
+          runtime.metrics.sinkWrite(sink.name, (performance.now() - started) / 1000);
+        } catch (error) {
+          runtime.metrics.sinkWrite(sink.name, 0, { retryable: !(error instanceof UnrecoverableError) });
+          throw error;
+        }
+      },
     }),
   );
   return {
@@ -58,5 +68,5 @@ export async function runExporter(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(EXPORTER_ROLE_OPTIONS, argv, usage('podometer exporter [flags]', 'Writes finalized windows to the short-term store and the configured sinks.', EXPORTER_ROLE_OPTIONS));
   if (!config) return 0;
   const runtime = openRuntime(config.get, 'exporter');
-  return runUntilSignal(runtime, [startExporter(runtime, config.get)]);
+  return runUntilSignal(runtime, [startExporter(runtime, config.get), await serveRoleMetrics(runtime, config.get, 'exporter')]);
 }

@@ -3,16 +3,13 @@ import { loadRoleConfig, usage } from '../common/config.js';
 import type { FinalizeJob, ProcessJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, PROCESSOR_OPTIONS, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
-import { parseSinks } from '../exporter/sink-config.js';
+import { sinkNames } from '../common/sink-config.js';
 import { startWorker } from '../common/queues.js';
-import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
 import { parseStoreLabels } from './enrich.js';
 import { finalizeWindow, handleProcessJob, type ProcessorDeps } from './processor.js';
 
 export const PROCESSOR_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, PROCESSOR_OPTIONS, STORE_OPTIONS, SINK_OPTIONS);
-
-/** The short-term store is always a sink: it serves the APIs. */
-export const STORE_SINK = 'store';
 
 export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
   const deps: ProcessorDeps = {
@@ -20,15 +17,29 @@ export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
     keys: runtime.keys,
     queues: runtime.queues,
     enrich: { labelSeparator: get.string('label-separator'), storeLabels: parseStoreLabels(get.list('store-label')), ignoreLabels: new Set(get.list('ignore-label')) },
-    sinks: [STORE_SINK, ...parseSinks(get.list('sink')).map((s) => s.name)],
+    sinks: sinkNames(get.list('sink')),
     sinkRetry: { attempts: get.number('sink-retry-attempts'), backlog: get.number('sink-backlog') },
     stagingTtlMs: get.number('staging-retention'),
     logger: runtime.logger,
   };
   const common = { connection: runtime.redis, keys: runtime.keys, lockDurationMs: runtime.lockDurationMs, logger: runtime.logger };
   const workers = [
-    startWorker<ProcessJob>({ ...common, queue: QUEUE.process, concurrency: get.number('processor-concurrency'), handle: (job) => handleProcessJob(job, deps) }),
-    startWorker<FinalizeJob>({ ...common, queue: QUEUE.finalize, concurrency: 1, handle: (job) => finalizeWindow(job.windowStartMs, deps) }),
+    startWorker<ProcessJob>({
+      ...common, queue: QUEUE.process, concurrency: get.number('processor-concurrency'),
+      handle: async (job) => {
+        const record = await handleProcessJob(job, deps);
+        runtime.metrics.processed(record);
+        return record;
+      },
+    }),
+    startWorker<FinalizeJob>({
+      ...common, queue: QUEUE.finalize, concurrency: 1,
+      handle: async (job) => {
+        const summary = await finalizeWindow(job.windowStartMs, deps);
+        if (summary) runtime.metrics.finalized(summary);
+        return summary;
+      },
+    }),
   ];
   return { stop: async () => void (await Promise.all(workers.map((w) => w.close()))) };
 }
@@ -37,5 +48,5 @@ export async function runProcessor(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(PROCESSOR_ROLE_OPTIONS, argv, usage('podometer processor [flags]', 'Turns node scrapes into rates and roll-ups, and finalizes windows.', PROCESSOR_ROLE_OPTIONS));
   if (!config) return 0;
   const runtime = openRuntime(config.get, 'processor');
-  return runUntilSignal(runtime, [startProcessor(runtime, config.get)]);
+  return runUntilSignal(runtime, [startProcessor(runtime, config.get), await serveRoleMetrics(runtime, config.get, 'processor')]);
 }

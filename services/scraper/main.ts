@@ -7,7 +7,7 @@ import { JOB_ID, QUEUE } from '../common/keys.js';
 import { SERVICE_ACCOUNT_DIR } from '../common/kube.js';
 import { COMMON_OPTIONS, mergeOptions, SCRAPER_OPTIONS } from '../common/options.js';
 import { startWorker } from '../common/queues.js';
-import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
 import { parseSource } from '../common/source.js';
 import { KubeletClient } from './kubelet-client.js';
 import { scrapeNode } from './scrape.js';
@@ -47,6 +47,7 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
     logger: runtime.logger,
     handle: async (job) => {
       const result: ProcessJob = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
+      runtime.metrics.scraped(job.nodeName, result.outcome);
       if (result.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: result.outcome.reason, error: result.outcome.message });
       // A completed process job carries a whole node batch: keep few. A duplicate added after one
       // is removed is harmless (processing a node's window again overwrites the same staging field).
@@ -66,5 +67,5 @@ export async function runScraper(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(SCRAPER_ROLE_OPTIONS, argv, usage('podometer scraper [flags]', 'Scrapes kubelets: one /stats/summary per scrape job.', SCRAPER_ROLE_OPTIONS));
   if (!config) return 0;
   const runtime = openRuntime(config.get, 'scraper');
-  return runUntilSignal(runtime, [startScraper(runtime, config.get)]);
+  return runUntilSignal(runtime, [startScraper(runtime, config.get), await serveRoleMetrics(runtime, config.get, 'scraper')]);
 }

@@ -6,7 +6,7 @@ import type { WindowSummary } from '../../services/common/jobs.js';
 import { createLogger } from '../../services/common/logger.js';
 import type { MetricSet } from '../../services/common/metric-set.js';
 import { SinkWriteError } from '../../services/exporter/retry.js';
-import { parseSink, type ElasticsearchSinkConfig } from '../../services/exporter/sink-config.js';
+import { parseSink, type ElasticsearchSinkConfig } from '../../services/common/sink-config.js';
 import type { WindowBatch } from '../../services/exporter/sink.js';
 import { ElasticsearchSink } from '../../services/exporter/sinks/elasticsearch.js';
 import { classifyBulkItems, encodeEsDocuments } from '../../services/exporter/sinks/elasticsearch-encode.js';

@@ -5,7 +5,7 @@ import type { WindowSummary } from '../../services/common/jobs.js';
 import { createLogger } from '../../services/common/logger.js';
 import type { MetricSet } from '../../services/common/metric-set.js';
 import { SinkWriteError } from '../../services/exporter/retry.js';
-import { parseSink, type InfluxSinkConfig } from '../../services/exporter/sink-config.js';
+import { parseSink, type InfluxSinkConfig } from '../../services/common/sink-config.js';
 import { InfluxSink } from '../../services/exporter/sinks/influxdb.js';
 
 const set: MetricSet = { key: 'node:n1', type: 'node', labels: { type: 'node', nodename: 'n1' }, scrapeTimeMs: 0, sampleTimesMs: {}, values: { 'cpu/usage_rate': 1200, 'memory/working_set': 4096 }, labeled: [] };

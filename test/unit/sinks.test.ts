@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MetricSet } from '../../services/common/metric-set.js';
 import { backoffDelayMs, classifyStatus, parseRetryAfterMs } from '../../services/exporter/retry.js';
-import { parseSink, parseSinks } from '../../services/exporter/sink-config.js';
+import { parseSink, parseSinks } from '../../services/common/sink-config.js';
 import { batchLines, encodeInfluxLines, fieldValue } from '../../services/exporter/sinks/influxdb-encode.js';
 
 const containerSet: MetricSet = {

@@ -10,7 +10,7 @@ import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
 import type { Logger } from '../../common/logger.js';
 import { backoffDelayMs, classifyStatus, parseRetryAfterMs, SinkWriteError } from '../retry.js';
 import type { Sink, WindowBatch } from '../sink.js';
-import type { ElasticsearchSinkConfig } from '../sink-config.js';
+import type { ElasticsearchSinkConfig } from '../../common/sink-config.js';
 import type { SinkCounters } from './influxdb.js';
 import { classifyBulkItems, encodeEsDocuments, familyAliases, indexTemplate, type BulkItemResult, type EsDocument } from './elasticsearch-encode.js';
 

@@ -9,7 +9,7 @@ import { Agent, request } from 'undici';
 import type { Logger } from '../../common/logger.js';
 import { classifyStatus, parseRetryAfterMs, SinkWriteError } from '../retry.js';
 import type { Sink, WindowBatch } from '../sink.js';
-import type { InfluxSinkConfig } from '../sink-config.js';
+import type { InfluxSinkConfig } from '../../common/sink-config.js';
 import { batchLines, encodeInfluxLines } from './influxdb-encode.js';
 
 /** A sink's counters (kept in Redis, hash P:sink:<name>:stats, for self-metrics). */

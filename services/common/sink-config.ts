@@ -14,6 +14,14 @@
  */
 import { existsSync } from 'node:fs';
 
+/** The short-term store is always a sink (it serves the APIs); its export queue is `export-store`. */
+export const STORE_SINK = 'store';
+
+/** Every sink's name, the store first: one export queue each. */
+export function sinkNames(texts: readonly string[]): string[] {
+  return [STORE_SINK, ...parseSinks(texts).map((s) => s.name)];
+}
+
 export interface InfluxSinkConfig {
   kind: 'influxdb';
   /** Queue and self-metrics name: `influxdb`, then `influxdb-2`, ... for further InfluxDB sinks. */
