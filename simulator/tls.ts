@@ -16,6 +16,8 @@ export interface GeneratedTls {
   readonly caPem: string;
   readonly certPem: string;
   readonly keyPem: string;
+  /** A client certificate from the same CA, when a client common name was asked for. */
+  readonly client?: { certPem: string; keyPem: string };
 }
 
 function pem(label: string, der: ArrayBuffer): string {
@@ -24,7 +26,7 @@ function pem(label: string, der: ArrayBuffer): string {
 }
 
 /** A CA and one server certificate valid for `ipAddresses` and `dnsNames`. */
-export async function generateServingTls(ipAddresses: readonly string[], dnsNames: readonly string[]): Promise<GeneratedTls> {
+export async function generateServingTls(ipAddresses: readonly string[], dnsNames: readonly string[], clientCommonName?: string): Promise<GeneratedTls> {
   const notBefore = new Date(Date.now() - 3_600_000);
   const notAfter = new Date(Date.now() + 30 * 86_400_000);
   const caKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as KeyPair;
@@ -63,5 +65,25 @@ export async function generateServingTls(ipAddresses: readonly string[], dnsName
     ],
   });
   const keyDer = await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey);
-  return { caPem: ca.toString('pem') + '\n', certPem: server.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', keyDer) };
+  const generated = { caPem: ca.toString('pem') + '\n', certPem: server.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', keyDer) };
+  if (clientCommonName === undefined) return generated;
+  const clientKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as KeyPair;
+  const client = await x509.X509CertificateGenerator.create({
+    serialNumber: '03',
+    subject: `CN=${clientCommonName}`,
+    issuer: ca.subject,
+    notBefore,
+    notAfter,
+    signingAlgorithm: ALGORITHM,
+    publicKey: clientKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(ca),
+    ],
+  });
+  const clientKeyDer = await webcrypto.subtle.exportKey('pkcs8', clientKeys.privateKey);
+  return { ...generated, client: { certPem: client.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', clientKeyDer) } };
 }

@@ -50,6 +50,42 @@ const usageOf = (set: MetricSet): { cpu: string; memory: string } | undefined =>
   return { cpu: cpuQuantity(toApproxNumber(cpu)), memory: memoryQuantity(toApproxNumber(memory)) };
 };
 
+interface MetricsItem {
+  metadata: Record<string, unknown> & { name: string };
+  window: string;
+  usage?: { cpu: string; memory: string };
+  containers?: { usage: { cpu: string; memory: string } }[];
+}
+
+const nano = (cpu: string): number => Number(cpu.replace(/n$/, ''));
+const bytes = (memory: string): number => (memory.endsWith('Ki') ? Number(memory.slice(0, -2)) * 1024 : Number(memory));
+
+/** metrics-server's Table form: Name, CPU (millicores), Memory (Mi), Window; a pod sums its containers. */
+function toTable(answer: ApiResponse): ApiResponse {
+  const body = answer.body as { kind: string; items?: MetricsItem[] } & MetricsItem;
+  if (!['NodeMetricsList', 'PodMetricsList', 'NodeMetrics', 'PodMetrics'].includes(body.kind)) return answer;
+  const items = body.items ?? [body];
+  const rows = items.map((item) => {
+    const usages = item.usage ? [item.usage] : (item.containers ?? []).map((c) => c.usage);
+    const cpu = usages.reduce((sum, u) => sum + nano(u.cpu), 0);
+    const memory = usages.reduce((sum, u) => sum + bytes(u.memory), 0);
+    return { cells: [item.metadata.name, `${Math.round(cpu / 1e6)}m`, `${Math.round(memory / 1024 / 1024)}Mi`, item.window], object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: item.metadata } };
+  });
+  return {
+    status: 200,
+    body: {
+      kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: {},
+      columnDefinitions: [
+        { name: 'Name', type: 'string', format: 'name', description: 'Name of the resource' },
+        { name: 'CPU', type: 'string', format: '', description: 'CPU usage' },
+        { name: 'Memory', type: 'string', format: '', description: 'Memory usage (working set)' },
+        { name: 'Window', type: 'string', format: '', description: 'Interval the usage was measured over' },
+      ],
+      rows,
+    },
+  };
+}
+
 export class MetricsApi {
   constructor(
     private readonly store: StoreReader,
@@ -69,7 +105,13 @@ export class MetricsApi {
     return { windowStartMs, windowMs: summary ? summary.windowEndMs - summary.windowStartMs : 60_000 };
   }
 
-  async handle(path: string, query: URLSearchParams): Promise<ApiResponse | undefined> {
+  /** `asTable`: the client asked for the Table form (`Accept: ...;as=Table;g=meta.k8s.io;v=v1`), as `kubectl get` does. */
+  async handle(path: string, query: URLSearchParams, asTable = false): Promise<ApiResponse | undefined> {
+    const answer = await this.route(path, query);
+    return asTable && answer?.status === 200 ? toTable(answer) : answer;
+  }
+
+  private async route(path: string, query: URLSearchParams): Promise<ApiResponse | undefined> {
     const p = path.replace(/\/+$/, '') || '/';
     if (p === '/api') return { status: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] } };
     if (p === '/api/v1') return { status: 200, body: { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list'] }] } };

@@ -9,6 +9,8 @@
  *   /readyz   the store has a window
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
@@ -27,6 +29,21 @@ export interface ApiServerOptions {
   port: number;
   auth: HttpAuth;
   resolutionMs: number;
+  /** Heapster's --tls_cert/--tls_key/--tls_client_ca/--allowed_users (PEM contents). */
+  tls?: { certPem: string; keyPem: string; clientCaPem?: string; allowedUsers: readonly string[] };
+}
+
+/**
+ * A client certificate verified against --tls_client_ca authenticates the request when its common
+ * name is in --allowed_users (or any, when that list is empty): how the kube-apiserver's
+ * aggregation layer (front-proxy client) reaches a metrics API.
+ */
+export function certificateUser(request: IncomingMessage, allowedUsers: readonly string[]): boolean {
+  const socket = request.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return false;
+  const commonName = socket.getPeerCertificate()?.subject?.CN;
+  const name = Array.isArray(commonName) ? commonName[0] : commonName;
+  return name !== undefined && (allowedUsers.length === 0 || allowedUsers.includes(name));
 }
 
 /** Where Bull Board is served. */
@@ -48,7 +65,7 @@ export async function startApiServer(
   logger: Logger,
 ): Promise<Server> {
   const board = bullBoard(parts.queues);
-  const hasAuth = options.auth.bearerTokens.length > 0 || options.auth.basicCredentials.length > 0;
+  const hasAuth = options.auth.bearerTokens.length > 0 || options.auth.basicCredentials.length > 0 || options.tls?.clientCaPem !== undefined;
   if (!isLoopback(options.host) && !hasAuth) {
     throw new Error(`refusing to serve on ${options.host} without authentication: give --api-token-file or --api-basic-auth-file, or bind 127.0.0.1`);
   }
@@ -71,7 +88,10 @@ export async function startApiServer(
       const fresh = summary !== undefined && Date.now() - summary.windowEndMs <= 2.5 * options.resolutionMs;
       return send(response, fresh ? 200 : 503, fresh ? 'ok' : 'no window finalized recently');
     }
-    if (!authorized(request.headers.authorization, options.auth)) {
+    const byCertificate = options.tls?.clientCaPem !== undefined && certificateUser(request, options.tls.allowedUsers);
+    const secrets = options.auth.bearerTokens.length + options.auth.basicCredentials.length > 0;
+    const bySecret = secrets && authorized(request.headers.authorization, options.auth);
+    if (hasAuth && !byCertificate && !bySecret) {
       response.setHeader('www-authenticate', 'Bearer, Basic realm="podometer"');
       return send(response, 401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401, message: 'credentials required' });
     }
@@ -81,20 +101,25 @@ export async function startApiServer(
       return void response.end(await parts.selfMetrics.registry.metrics());
     }
     if (request.method !== 'GET') return send(response, 405, { error: 'only GET' });
-    const answer = (await parts.model.handle(path, url.searchParams)) ?? (await parts.metrics.handle(path, url.searchParams));
+    const asTable = /as=Table/.test(request.headers.accept ?? '');
+    const answer = (await parts.model.handle(path, url.searchParams)) ?? (await parts.metrics.handle(path, url.searchParams, asTable));
     if (!answer) return send(response, 404, { error: `path ${path} not found` });
     send(response, answer.status, answer.body);
   };
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
     handle(request, response).catch((error: unknown) => {
       logger.error('api request failed', { path: request.url, error: error instanceof Error ? error.message : String(error) });
       if (!response.headersSent) send(response, 500, { error: 'internal error' });
     });
-  });
+  };
+  const tls = options.tls;
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, ...(tls.clientCaPem ? { ca: tls.clientCaPem, requestCert: true, rejectUnauthorized: false } : {}) }, listener)
+    : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  logger.info('api serving', { address: `${options.host}:${(server.address() as { port: number }).port}`, auth: hasAuth });
+  logger.info('api serving', { tls: tls !== undefined, address: `${options.host}:${(server.address() as { port: number }).port}`, auth: hasAuth });
   return server;
 }

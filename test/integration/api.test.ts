@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
+import { generateServingTls } from '../../simulator/tls.js';
 import { startApi } from '../../services/api/main.js';
 import { ConfigError } from '../../services/common/config.js';
 import type { WindowSummary } from '../../services/common/jobs.js';
@@ -144,6 +145,40 @@ describe('API (Model API, metrics.k8s.io, kubectl top) on a store filled by the 
       assert.equal(cpu, `${cpuSum}m`, `${namespace}/${name}`);
       assert.equal(memory, `${Math.floor(memorySum / 1024 / 1024)}Mi`, `${namespace}/${name}`);
     }
+  });
+
+  it('kubectl get asks for the Table form and prints Name, CPU, Memory, Window', async () => {
+    const out = await run('kubectl', [`--server=${api}`, 'get', 'nodes.metrics.k8s.io', '--no-headers'], { env: { ...process.env, KUBECONFIG: '/dev/null' } });
+    const rows = out.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    assert.equal(rows.length, NODES);
+    for (const [name, cpu, memory, windowText] of rows) {
+      assert.equal(cpu, `${value(metricSetKey.node(name!), 'cpu/usage_rate')}m`);
+      assert.equal(memory, `${Math.round(value(metricSetKey.node(name!), 'memory/working_set') / 1024 / 1024)}Mi`);
+      assert.equal(windowText, '5s');
+    }
+  });
+
+  it('HTTPS with Heapster\'s --tls_cert/--tls_key; a client certificate from --tls_client_ca in --allowed_users authenticates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podometer-tls-'));
+    const tls = await generateServingTls(['127.0.0.1'], ['localhost'], 'front-proxy-client');
+    const other = await generateServingTls(['127.0.0.1'], ['localhost'], 'someone-else');
+    for (const [file, text] of [['ca.crt', tls.caPem], ['tls.crt', tls.certPem], ['tls.key', tls.keyPem]] as const) writeFileSync(join(dir, file), text);
+    const args = [...harness.args, '--api-address=0.0.0.0:0', `--tls_cert=${join(dir, 'tls.crt')}`, `--tls_key=${join(dir, 'tls.key')}`, `--tls_client_ca=${join(dir, 'ca.crt')}`, '--allowed_users=front-proxy-client'];
+    const runtime = openRuntime(PipelineHarness.config(args), 'api-tls');
+    harness.runtimes.push(runtime);
+    const served = await startApi(runtime, PipelineHarness.config(args));
+    harness.services.push(served);
+    const url = `https://127.0.0.1:${(served.server.address() as { port: number }).port}/apis/metrics.k8s.io/v1beta1/nodes`;
+    const call = async (client?: { certPem: string; keyPem: string }): Promise<number> => {
+      const dispatcher = new Agent({ connect: { ca: tls.caPem, ...(client ? { cert: client.certPem, key: client.keyPem } : {}) } });
+      const response = await request(url, { dispatcher });
+      await response.body.dump();
+      await dispatcher.close();
+      return response.statusCode;
+    };
+    assert.equal(await call(tls.client), 200);
+    assert.equal(await call(), 401);
+    assert.equal(await call(other.client), 401, 'a certificate from another CA is not verified');
   });
 
   it('health needs no credentials; on a non-loopback address the API needs them, and refuses to start without', async () => {
