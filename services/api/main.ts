@@ -35,8 +35,8 @@ export async function startApi(runtime: Runtime, get: ConfigReader): Promise<Ser
   // Bull Board shows every queue: the pipeline's and one export queue per sink.
   for (const sink of sinkNames(get.list('sink'))) runtime.queues.export(sink);
   const server = await startApiServer(
-    { host, port, auth, resolutionMs: get.number('metric-resolution'), ...(tls ? { tls } : {}) },
-    { model: new ModelApi(store), metrics: new MetricsApi(store, runtime.redis, runtime.keys), store, redis: runtime.redis, queues: runtime.queues.all(), selfMetrics: runtime.metrics },
+    { host, port, auth, ...(tls ? { tls } : {}) },
+    { model: new ModelApi(store), metrics: new MetricsApi(store, runtime.redis, runtime.keys), store, redis: runtime.redis, keys: runtime.keys, queues: runtime.queues.all(), selfMetrics: runtime.metrics },
     runtime.logger,
   );
   return {

@@ -4,9 +4,7 @@
  * for everything but health whenever the server binds
  * a non-loopback address; `startApiServer` refuses to start otherwise. Health endpoints carry no
  * data and need no credentials (for kubelet probes).
- *   /healthz  the process serves and reaches Redis
- *   /livez    the newest window ended within 2.5 resolutions (the pipeline is moving)
- *   /readyz   the store has a window
+ * /healthz, /livez and /readyz as health.ts defines them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -18,6 +16,8 @@ import type { Queue } from 'bullmq';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import { authorized, isLoopback, type HttpAuth } from '../common/http.js';
+import { checkHealth, HEALTH_PATHS, type HealthPath } from '../common/health.js';
+import type { RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import type { SelfMetrics } from '../common/self-metrics.js';
 import type { MetricsApi } from './metrics-api.js';
@@ -28,7 +28,6 @@ export interface ApiServerOptions {
   host: string;
   port: number;
   auth: HttpAuth;
-  resolutionMs: number;
   /** Heapster's --tls_cert/--tls_key/--tls_client_ca/--allowed_users (PEM contents). */
   tls?: { certPem: string; keyPem: string; clientCaPem?: string; allowedUsers: readonly string[] };
 }
@@ -61,7 +60,7 @@ function bullBoard(queues: readonly Queue[]): express.Express {
 
 export async function startApiServer(
   options: ApiServerOptions,
-  parts: { model: ModelApi; metrics: MetricsApi; store: StoreReader; redis: Redis; queues: readonly Queue[]; selfMetrics: SelfMetrics },
+  parts: { model: ModelApi; metrics: MetricsApi; store: StoreReader; redis: Redis; keys: RedisKeys; queues: readonly Queue[]; selfMetrics: SelfMetrics },
   logger: Logger,
 ): Promise<Server> {
   const board = bullBoard(parts.queues);
@@ -77,16 +76,9 @@ export async function startApiServer(
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (path === '/healthz') {
-      const pong = await parts.redis.ping().catch(() => 'down');
-      return send(response, pong === 'PONG' ? 200 : 503, pong === 'PONG' ? 'ok' : 'redis unreachable');
-    }
-    if (path === '/livez' || path === '/readyz') {
-      const latest = await parts.store.latestWindow();
-      const summary = latest === undefined ? undefined : await parts.store.summary(latest);
-      if (path === '/readyz') return send(response, summary ? 200 : 503, summary ? 'ok' : 'no window in the store yet');
-      const fresh = summary !== undefined && Date.now() - summary.windowEndMs <= 2.5 * options.resolutionMs;
-      return send(response, fresh ? 200 : 503, fresh ? 'ok' : 'no window finalized recently');
+    if (HEALTH_PATHS.includes(path)) {
+      const health = await checkHealth(path as HealthPath, parts.redis, parts.keys);
+      return send(response, health.ok ? 200 : 503, health.text);
     }
     const byCertificate = options.tls?.clientCaPem !== undefined && certificateUser(request, options.tls.allowedUsers);
     const secrets = options.auth.bearerTokens.length + options.auth.basicCredentials.length > 0;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { ConfigError } from './config.js';
+import { HEALTH_PATHS, type HealthPath } from './health.js';
 import type { Logger } from './logger.js';
 import type { ConfigReader } from './runtime.js';
 import type { SelfMetrics } from './self-metrics.js';
@@ -61,11 +62,13 @@ export function authorized(header: string | undefined, auth: HttpAuth): boolean 
   return false;
 }
 
-/** A role's own endpoint: /metrics (authenticated off loopback) and /healthz. */
-export async function startMetricsServer(address: { host: string; port: number }, auth: HttpAuth, metrics: SelfMetrics, logger: Logger): Promise<Server> {
+/** A role's own endpoint: /metrics (authenticated off loopback) and the health checks. */
+export async function startMetricsServer(address: { host: string; port: number }, auth: HttpAuth, metrics: SelfMetrics, logger: Logger, health: (path: HealthPath) => Promise<{ ok: boolean; text: string }>): Promise<Server> {
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path === '/healthz') return void response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    if (HEALTH_PATHS.includes(path)) {
+      return void health(path as HealthPath).then((h) => response.writeHead(h.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(h.text));
+    }
     if (path !== '/metrics') return void response.writeHead(404).end();
     if (!authorized(request.headers.authorization, auth)) return void response.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
     metrics.registry.metrics().then(

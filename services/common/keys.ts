@@ -17,6 +17,7 @@
  *                                   the staged sets (nodes, partials) are deleted
  *   P:rate:<node>                   hash W -> rate sample of the node's sets at window W
  *   P:scheduler:lease               string: the scheduler replica that enqueues (PX-expiring)
+ *   P:scheduler:last-window         string: the manifest of the newest window enqueued (for /livez)
  *   P:store:window:<W>              hash metric-set key -> metric set JSON (short-term store)
  *   P:store:long:<W>                hash metric-set key -> "cpu/usage_rate|memory/usage"
  *   P:store:windows                 sorted set of finalized window starts (score = W)
@@ -62,6 +63,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     rollupsField: '_rollups',
     rateState: (nodeName: string): string => `${prefix}:rate:${nodeName}`,
     schedulerLease: `${prefix}:scheduler:lease`,
+    lastWindow: `${prefix}:scheduler:last-window`,
     storeWindow: (windowStartMs: number): string => `${prefix}:store:window:${windowStartMs}`,
     storeLong: (windowStartMs: number): string => `${prefix}:store:long:${windowStartMs}`,
     storeWindows: `${prefix}:store:windows`,

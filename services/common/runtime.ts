@@ -9,6 +9,7 @@ import { redisKeys, type RedisKeys } from './keys.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { openQueues, type PipelineQueues } from './queues.js';
 import { connectRedis } from './redis.js';
+import { checkHealth, type HealthPath } from './health.js';
 import { httpAuthFor, parseAddress, startMetricsServer } from './http.js';
 import { SelfMetrics } from './self-metrics.js';
 import { sinkNames } from './sink-config.js';
@@ -44,7 +45,8 @@ export const ROLE_METRICS_PORT: Readonly<Record<string, number>> = { scheduler: 
 /** Serves the role's /metrics and /healthz on --metrics-address (or 127.0.0.1:<the role's port>). */
 export async function serveRoleMetrics(runtime: Runtime, get: ConfigReader, role: string): Promise<Service> {
   const address = parseAddress(get.string('metrics-address') || `127.0.0.1:${ROLE_METRICS_PORT[role] ?? 0}`);
-  const server = await startMetricsServer(address, httpAuthFor(get, address.host, '--metrics-address'), runtime.metrics, runtime.logger);
+  const health = (path: HealthPath): ReturnType<typeof checkHealth> => checkHealth(path, runtime.redis, runtime.keys);
+  const server = await startMetricsServer(address, httpAuthFor(get, address.host, '--metrics-address'), runtime.metrics, runtime.logger, health);
   return {
     stop: async () => {
       server.closeAllConnections();

@@ -128,6 +128,7 @@ export class Scheduler {
     const finalize: FinalizeJob = { windowStartMs };
     await this.queues.finalize.add('finalize', finalize, { jobId: JOB_ID.finalize(windowStartMs), delay: Math.max(0, manifest.deadlineMs - now) });
     this.lastEnqueuedWindowMs = windowStartMs;
+    await this.redis.set(this.keys.lastWindow, JSON.stringify(manifest));
     if (created === 'OK') {
       this.enqueuedWindows++;
       this.logger.info('window enqueued', { windowStartMs, nodes: manifest.expectedNodes.length, deadlineMs: manifest.deadlineMs });

@@ -184,6 +184,15 @@ describe('API (Model API, metrics.k8s.io, kubectl top) on a store filled by the 
   it('health needs no credentials; on a non-loopback address the API needs them, and refuses to start without', async () => {
     assert.equal((await get(`${api}/healthz`)).status, 200);
     assert.equal((await get(`${api}/readyz`)).status, 200);
+    // /livez: the newest window's scrapes must have started within 1.5 resolutions.
+    const { redis, keys } = harness.runtime;
+    const last = JSON.parse((await redis.get(keys.lastWindow))!) as { scrapeAtMs: number; windowStartMs: number; windowEndMs: number };
+    await redis.set(keys.lastWindow, JSON.stringify({ ...last, scrapeAtMs: Date.now() - 60_000 }));
+    const stale = await get<string>(`${api}/livez`);
+    assert.equal(stale.status, 503);
+    assert.match(stale.body, /last window started 60 s ago/);
+    await redis.set(keys.lastWindow, JSON.stringify({ ...last, scrapeAtMs: Date.now() }));
+    assert.equal((await get(`${api}/livez`)).status, 200);
     const dir = mkdtempSync(join(tmpdir(), 'podometer-api-'));
     const base = [...harness.args, '--api-address=0.0.0.0:0'];
     const runtime = openRuntime(PipelineHarness.config(base), 'api-auth');

@@ -64,6 +64,12 @@ describe('self-metrics of every role (roles as their own processes)', () => {
     const texts: Record<string, string> = {};
     for (const role of Object.keys(ports)) texts[role] = await scrapeMetrics(`http://127.0.0.1:${ports[role]}/metrics`);
     texts.api = await scrapeMetrics(`${apiUrl}/metrics`);
+    for (const base of [...Object.values(ports).map((p) => `http://127.0.0.1:${p}`), apiUrl]) {
+      for (const path of ['/healthz', '/livez', '/readyz']) {
+        const response = await request(`${base}${path}`);
+        assert.equal(response.statusCode, 200, `${base}${path}: ${await response.body.text()}`);
+      }
+    }
     for (const [role, text] of Object.entries(texts)) {
       const check = await promtool(text);
       assert.equal(check.code, 0, `${role}: ${check.output}`);
