@@ -5,6 +5,7 @@
  *   metric:       {"metrics": [{"timestamp": RFC3339, "value": n}], "latestTimestamp": RFC3339}
  *   pod-list:     {"items": [<metric>, ...]}
  * `start` and `end` are RFC 3339; unknown entity or metric: 404 with {"error"}; bad time: 400.
+ * A labeled metric (filesystem/*, accelerator/*) takes `labels=key:value,...` to pick one value.
  */
 import { metricSetKey, METRICS_BY_NAME, METRIC_SET_TYPES } from '../common/metrics.js';
 import { jsonSafeValue, type MetricSet } from '../common/metric-set.js';
@@ -67,7 +68,15 @@ export class ModelApi {
     if (typeof start === 'object') return start;
     if (typeof end === 'object') return end;
     if (!(await this.latestSet(key))) return notFound(what);
-    const points = await this.store.series(key, metric, start ?? 0, end ?? Infinity);
+    // Heapster's `labels` parameter picks one value of a labeled metric: labels=resource_id:/
+    const valueLabels = METRICS_BY_NAME.get(metric)!.valueLabels;
+    let labels: Record<string, string> | undefined;
+    if (valueLabels.length > 0) {
+      const text = query.get('labels');
+      if (!text) return { status: 400, body: { error: `${metric} has one value per ${valueLabels.join(', ')}: give labels=${valueLabels[0]}:<value>` } };
+      labels = Object.fromEntries(text.split(',').map((pair) => [pair.slice(0, pair.indexOf(':')), pair.slice(pair.indexOf(':') + 1)]));
+    }
+    const points = await this.store.series(key, metric, start ?? 0, end ?? Infinity, labels);
     return ok({
       metrics: points.map((p) => ({ timestamp: toRfc3339(p.timestampMs), value: jsonSafeValue(p.value) })),
       latestTimestamp: points.length > 0 ? toRfc3339(points[points.length - 1]!.timestampMs) : toRfc3339(0),

@@ -59,9 +59,10 @@ export class StoreReader {
 
   /**
    * One metric of one set over [fromMs, toMs] (window end times). Full windows answer any metric;
-   * older windows answer only the long-term metrics (cpu/usage_rate, memory/usage).
+   * older windows answer only the long-term metrics (cpu/usage_rate, memory/usage). `labels`
+   * selects one value of a labeled metric (e.g. filesystem/usage with resource_id "/").
    */
-  async series(key: string, metric: string, fromMs = -Infinity, toMs = Infinity): Promise<Point[]> {
+  async series(key: string, metric: string, fromMs = -Infinity, toMs = Infinity, labels?: Readonly<Record<string, string>>): Promise<Point[]> {
     const windows = await this.windows();
     const longIndex = (LONG_TERM_METRICS as readonly string[]).indexOf(metric);
     const points: Point[] = [];
@@ -70,11 +71,11 @@ export class StoreReader {
       if (!summary || summary.windowEndMs < fromMs || summary.windowEndMs > toMs) continue;
       const set = await this.set(key, windowStartMs);
       if (set) {
-        const value = set.values[metric];
+        const value = labels ? set.labeled.find((v) => v.name === metric && Object.entries(labels).every(([k, want]) => v.labels[k] === want))?.value : set.values[metric];
         if (value !== undefined) points.push({ timestampMs: summary.windowEndMs, value });
         continue;
       }
-      if (longIndex < 0) continue;
+      if (longIndex < 0 || labels) continue;
       const text = await this.redis.hget(this.keys.storeLong(windowStartMs), key);
       const part = text?.split('|')[longIndex];
       if (part) points.push({ timestampMs: summary.windowEndMs, value: normalizeInteger(BigInt(part)) });

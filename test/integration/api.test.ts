@@ -101,6 +101,12 @@ describe('API (Model API, metrics.k8s.io, kubectl top) on a store filled by the 
     assert.equal((await get(`${api}/api/v1/model/metrics/cpu/bogus`)).status, 404);
     const badTime = await get<{ error: string }>(`${api}/api/v1/model/metrics/cpu/usage_rate?start=yesterday`);
     assert.equal(badTime.status, 400);
+    // A labeled metric: `labels` picks the filesystem.
+    const node = harness.simulator.cluster.nodes[0]!.name;
+    const rootFs = sets.get(metricSetKey.node(node))!.labeled.find((v) => v.name === 'filesystem/usage' && v.labels.resource_id === '/')!;
+    const fs = await get<MetricResult>(`${api}/api/v1/model/nodes/${node}/metrics/filesystem/usage?labels=resource_id:/`);
+    assert.equal(fs.body.metrics.at(-1)!.value, toApproxNumber(rootFs.value));
+    assert.equal((await get(`${api}/api/v1/model/nodes/${node}/metrics/filesystem/usage`)).status, 400);
   });
 
   it('metrics.k8s.io: NodeMetrics and PodMetrics with usage from the store, selectors, get and 404', async () => {
