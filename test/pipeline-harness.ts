@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { StoreReader } from '../services/api/store.js';
 import { startAll, ALL_ROLE_OPTIONS } from '../services/cli/all.js';
 import { EXPORTER_ROLE_OPTIONS, startExporter } from '../services/exporter/main.js';
+import { EVENTER_ROLE_OPTIONS } from '../services/eventer/main.js';
 import { PROCESSOR_ROLE_OPTIONS, startProcessor } from '../services/processor/main.js';
 import { SCHEDULER_ROLE_OPTIONS, startScheduler } from '../services/scheduler/main.js';
 import { SCRAPER_ROLE_OPTIONS, startScraper } from '../services/scraper/main.js';
@@ -24,7 +25,7 @@ import { CLI } from './helpers.js';
 
 let prefixCounter = 0;
 
-const ROLE_OPTIONS = { scheduler: SCHEDULER_ROLE_OPTIONS, scraper: SCRAPER_ROLE_OPTIONS, processor: PROCESSOR_ROLE_OPTIONS, exporter: EXPORTER_ROLE_OPTIONS } as const;
+const ROLE_OPTIONS = { scheduler: SCHEDULER_ROLE_OPTIONS, scraper: SCRAPER_ROLE_OPTIONS, processor: PROCESSOR_ROLE_OPTIONS, exporter: EXPORTER_ROLE_OPTIONS, eventer: EVENTER_ROLE_OPTIONS } as const;
 
 export class PipelineHarness {
   readonly runtimes: Runtime[] = [];

@@ -14,6 +14,7 @@ interface Role {
 const ROLES: Record<string, Role> = {
   demo: { summary: 'Start the simulator, Redis and the pipeline, and print each window.', run: async (argv) => (await import('./demo.js')).runDemo(argv) },
   api: { summary: "Serve Heapster's Model API and metrics.k8s.io (kubectl top) from the store.", run: async (argv) => (await import('../api/main.js')).runApi(argv) },
+  eventer: { summary: 'Copy Kubernetes events to the sinks (none lost, none twice).', run: async (argv) => (await import('../eventer/main.js')).runEventer(argv) },
   all: { summary: 'Every pipeline role in one process (through the queues).', run: async (argv) => (await import('./all.js')).runAll(argv) },
   scheduler: { summary: 'Discover nodes and pods; enqueue one scrape job per node per window.', run: async (argv) => (await import('../scheduler/main.js')).runScheduler(argv) },
   scraper: { summary: 'Scrape kubelets (scale out freely).', run: async (argv) => (await import('../scraper/main.js')).runScraper(argv) },

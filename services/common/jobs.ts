@@ -80,6 +80,31 @@ export interface ExportJob {
   windowStartMs: number;
 }
 
+/** A Kubernetes event as the sinks need it (the eventer's unit of delivery). */
+export interface EventRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  reason: string;
+  message: string;
+  type: string;
+  kind: string;
+  objectName: string;
+  objectUid: string;
+  component: string;
+  host: string;
+  count: number;
+  firstTimestampMs: number;
+  lastTimestampMs: number;
+  /** The event as the API server sent it (Heapster's InfluxDB `value` is this JSON). */
+  json: string;
+}
+
+/** Queue `export-<sink>`, job name `events`, id `events-<sink>-<hash>`: events for that sink. */
+export interface EventsExportJob {
+  events: EventRecord[];
+}
+
 export interface WindowManifest {
   windowStartMs: number;
   windowEndMs: number;

@@ -23,6 +23,9 @@
  *   P:store:windows                 sorted set of finalized window starts (score = W)
  *   P:store:summaries               hash W -> WindowSummary JSON
  *   P:sink:<name>:stats             hash counter -> value (points written, rejected, windows dropped)
+ *   P:events:resource-version       string: the eventer resumes its watch from here
+ *   P:events:delivered              hash event uid -> "count|lastTimestampMs" last handed to the sinks
+ *   P:events:seen                   sorted set event uid by lastTimestampMs (to trim `delivered`)
  */
 
 export const DEFAULT_REDIS_PREFIX = 'podometer';
@@ -41,6 +44,8 @@ export const JOB_ID = {
   process: (nodeName: string, windowStartMs: number): string => `process-${nodeName}-${windowStartMs}`,
   finalize: (windowStartMs: number): string => `finalize-${windowStartMs}`,
   export: (sink: string, windowStartMs: number): string => `export-${sink}-${windowStartMs}`,
+  /** A batch of events for one sink, named by a hash of its events' uids and counts. */
+  events: (sink: string, batchHash: string): string => `events-${sink}-${batchHash}`,
 } as const;
 
 /** Redis key builders for one prefix. */
@@ -69,6 +74,9 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     storeWindows: `${prefix}:store:windows`,
     storeSummaries: `${prefix}:store:summaries`,
     sinkStats: (sink: string): string => `${prefix}:sink:${sink}:stats`,
+    eventsResourceVersion: `${prefix}:events:resource-version`,
+    eventsDelivered: `${prefix}:events:delivered`,
+    eventsSeen: `${prefix}:events:seen`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

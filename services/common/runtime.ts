@@ -40,7 +40,7 @@ export function openRuntime(get: ConfigReader, role: string): Runtime {
 }
 
 /** Default /metrics ports of the roles that have no API server. */
-export const ROLE_METRICS_PORT: Readonly<Record<string, number>> = { scheduler: 9101, scraper: 9102, processor: 9103, exporter: 9104 };
+export const ROLE_METRICS_PORT: Readonly<Record<string, number>> = { scheduler: 9101, scraper: 9102, processor: 9103, exporter: 9104, eventer: 9105 };
 
 /** Serves the role's /metrics and /healthz on --metrics-address (or 127.0.0.1:<the role's port>). */
 export async function serveRoleMetrics(runtime: Runtime, get: ConfigReader, role: string): Promise<Service> {

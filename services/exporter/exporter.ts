@@ -6,7 +6,7 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ExportJob } from '../common/jobs.js';
+import type { EventsExportJob, ExportJob } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import { backoffDelayMs, SinkWriteError } from './retry.js';
@@ -27,6 +27,17 @@ export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, 
     throw error;
   }
   await redis.eval(RELEASE_STAGING, 3, keys.windowExports(windowStartMs), keys.windowNodes(windowStartMs), keys.windowPartials(windowStartMs), sink.name);
+}
+
+/** An `events` job: the eventer's batch for this sink (sinks without events support ignore it). */
+export async function handleEventsJob(job: EventsExportJob, sink: Sink): Promise<void> {
+  if (!sink.writeEvents) return;
+  try {
+    await sink.writeEvents(job.events);
+  } catch (error) {
+    if (error instanceof SinkWriteError && !error.retryable) throw new UnrecoverableError(error.message);
+    throw error;
+  }
 }
 
 /** BullMQ backoff for export jobs: exponential with jitter, at least the server's Retry-After. */

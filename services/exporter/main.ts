@@ -1,12 +1,12 @@
 /** `podometer exporter`: writes finalized windows to the sinks, one queue per sink. */
 import { UnrecoverableError } from 'bullmq';
 import { loadRoleConfig, usage } from '../common/config.js';
-import type { ExportJob } from '../common/jobs.js';
+import type { EventsExportJob, ExportJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { startWorker } from '../common/queues.js';
 import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
-import { exportBackoff, handleExportJob } from './exporter.js';
+import { exportBackoff, handleEventsJob, handleExportJob } from './exporter.js';
 import type { Sink } from './sink.js';
 import { parseSinks, type SinkConfig } from '../common/sink-config.js';
 import { ElasticsearchSink } from './sinks/elasticsearch.js';
@@ -44,10 +44,11 @@ export function startExporter(runtime: Runtime, get: ConfigReader): Service {
       lockDurationMs: runtime.lockDurationMs,
       logger: runtime.logger,
       backoffStrategy,
-      handle: async (job) => {
+      handle: async (data, job) => {
         const started = performance.now();
         try {
-          await handleExportJob(job, sink, runtime.redis, runtime.keys, runtime.logger);
+          if (job.name === 'events') await handleEventsJob(data as unknown as EventsExportJob, sink);
+          else await handleExportJob(data, sink, runtime.redis, runtime.keys, runtime.logger);
           runtime.metrics.sinkWrite(sink.name, (performance.now() - started) / 1000);
         } catch (error) {
           runtime.metrics.sinkWrite(sink.name, 0, { retryable: !(error instanceof UnrecoverableError) });

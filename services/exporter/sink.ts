@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import { decodeMetricSets } from '../common/batch-codec.js';
-import type { WindowSummary } from '../common/jobs.js';
+import type { EventRecord, WindowSummary } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { MetricSet } from '../common/metric-set.js';
 
@@ -19,6 +19,8 @@ export interface WindowBatch {
 export interface Sink {
   readonly name: string;
   write(window: WindowBatch): Promise<void>;
+  /** Kubernetes events (the eventer's), for sinks that store them; idempotent like `write`. */
+  writeEvents?(events: readonly EventRecord[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -97,7 +97,7 @@ describe('podometer entry point', () => {
     const top = await podometer('--help');
     assert.equal(top.code, 0);
     const roles = [...top.stdout.matchAll(/^  (\S+)\s{2,}/gm)].map((m) => m[1]!);
-    assert.deepEqual(roles.sort(), ['all', 'api', 'bench-simulator', 'demo', 'exporter', 'processor', 'scheduler', 'scraper', 'simulate', 'summary']);
+    assert.deepEqual(roles.sort(), ['all', 'api', 'bench-simulator', 'demo', 'eventer', 'exporter', 'processor', 'scheduler', 'scraper', 'simulate', 'summary']);
     for (const role of roles) {
       const { code, stdout } = await podometer(role, '--help');
       assert.equal(code, 0, role);

@@ -76,6 +76,8 @@ export function indexTemplate(options: EsEncodeOptions): Record<string, unknown>
     Metrics: { type: 'object', dynamic: true },
   };
   for (const family of [...ES_FAMILIES, GENERAL]) properties[timestampField(family)] = { type: 'date' };
+  properties.EventTimestamp = { type: 'date' };
+  properties.EventTags = { type: 'object', dynamic: true };
   if (options.dataStream) properties['@timestamp'] = { type: 'date' };
   return {
     index_patterns: options.dataStream ? [options.index] : [`${options.index}-*`],
@@ -85,6 +87,7 @@ export function indexTemplate(options: EsEncodeOptions): Record<string, unknown>
         dynamic_templates: [
           { tags: { path_match: 'MetricsTags.*', mapping: { type: 'keyword' } } },
           { values: { path_match: 'Metrics.*.value', mapping: { type: 'double' } } },
+          { eventTags: { path_match: 'EventTags.*', mapping: { type: 'keyword' } } },
         ],
         properties,
       },
@@ -92,11 +95,12 @@ export function indexTemplate(options: EsEncodeOptions): Record<string, unknown>
   };
 }
 
-/** Filtered aliases of one daily index: `<index>-<family>-<date>` for each family. */
+/** Filtered aliases of one daily index: `<index>-<family>-<date>` for each family, and `<index>-events-<date>`. */
 export function familyAliases(index: string, dailyIndexName: string): Record<string, { filter: Record<string, unknown> }> {
   const date = dailyIndexName.slice(index.length + 1);
   const aliases: Record<string, { filter: Record<string, unknown> }> = {};
   for (const family of [...ES_FAMILIES, GENERAL]) aliases[`${index}-${family}-${date}`] = { filter: { exists: { field: timestampField(family) } } };
+  aliases[`${index}-events-${date}`] = { filter: { exists: { field: 'EventTimestamp' } } };
   return aliases;
 }
 

@@ -12,6 +12,8 @@ import { backoffDelayMs, classifyStatus, parseRetryAfterMs, SinkWriteError } fro
 import type { Sink, WindowBatch } from '../sink.js';
 import type { ElasticsearchSinkConfig } from '../../common/sink-config.js';
 import type { SinkCounters } from './influxdb.js';
+import type { EventRecord } from '../../common/jobs.js';
+import { encodeEsEventDocuments } from '../../eventer/events.js';
 import { classifyBulkItems, encodeEsDocuments, familyAliases, indexTemplate, type BulkItemResult, type EsDocument } from './elasticsearch-encode.js';
 
 /** Documents per bulk request. */
@@ -66,6 +68,14 @@ export class ElasticsearchSink implements Sink {
     }
     if (batch.length > 0) await flush();
     await Promise.all(all);
+  }
+
+  async writeEvents(events: readonly EventRecord[]): Promise<void> {
+    const options = { index: this.config.index, clusterName: this.config.clusterName, dataStream: this.config.dataStream };
+    await this.call(() => this.ensureTemplate());
+    const docs = encodeEsEventDocuments(events, options);
+    for (const doc of docs) if (!this.config.dataStream && !this.indices.has(doc._index)) await this.call(() => this.ensureIndex(doc._index));
+    for (let i = 0; i < docs.length; i += BULK_DOCUMENTS) await this.bulk(docs.slice(i, i + BULK_DOCUMENTS));
   }
 
   /** Runs a request, turning transport errors into SinkWriteError with the retry decision. */

@@ -11,6 +11,8 @@ import { classifyStatus, parseRetryAfterMs, SinkWriteError } from '../retry.js';
 import type { Sink, WindowBatch } from '../sink.js';
 import type { InfluxSinkConfig } from '../../common/sink-config.js';
 import { batchLines, encodeInfluxLines } from './influxdb-encode.js';
+import type { EventRecord } from '../../common/jobs.js';
+import { encodeInfluxEventLines } from '../../eventer/events.js';
 
 /** A sink's counters (kept in Redis, hash P:sink:<name>:stats, for self-metrics). */
 export interface SinkCounters {
@@ -52,6 +54,11 @@ export class InfluxSink implements Sink {
       }
     }
     await Promise.all(pending);
+  }
+
+  async writeEvents(events: readonly EventRecord[]): Promise<void> {
+    const lines = encodeInfluxEventLines(events, this.config);
+    for (const batch of batchLines(lines, this.config.batchPoints, this.config.batchBytes)) await this.send(batch);
   }
 
   private async send(lines: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 /** Heapster's `log` sink: every metric set of every window on standard output, one JSON line each. */
 import { encodeMetricSet } from '../../common/batch-codec.js';
+import type { EventRecord } from '../../common/jobs.js';
 import type { Sink, WindowBatch } from '../sink.js';
 
 export class LogSink implements Sink {
@@ -12,6 +13,10 @@ export class LogSink implements Sink {
     for await (const sets of window.chunks()) {
       for (const set of sets) this.write_(`{"windowEndMs":${window.summary.windowEndMs},"set":${encodeMetricSet(set)}}\n`);
     }
+  }
+
+  async writeEvents(events: readonly EventRecord[]): Promise<void> {
+    for (const event of events) this.write_(`{"event":${event.json}}\n`);
   }
 
   async close(): Promise<void> {}

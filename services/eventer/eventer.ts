@@ -1,0 +1,186 @@
+/**
+ * The eventer: lists then watches Kubernetes events and hands them to every sink's export queue.
+ * Restarts lose nothing and repeat nothing:
+ * - the watch resumes from the resourceVersion kept in Redis, which is saved only after the events
+ *   before it were enqueued;
+ * - on `410 Gone` (the version expired) it lists again, and every event is checked against what
+ *   was delivered for its uid (count and lastTimestamp), so the relist repeats nothing;
+ * - a batch's job id is a hash of its events, so enqueueing it twice is one job, and sinks write
+ *   idempotently (InfluxDB points keyed by uid and time, Elasticsearch ids from uid and count).
+ */
+import { CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { Redis } from 'ioredis';
+import type { EventRecord, EventsExportJob } from '../common/jobs.js';
+import { JOB_ID, type RedisKeys } from '../common/keys.js';
+import type { Logger } from '../common/logger.js';
+import type { PipelineQueues } from '../common/queues.js';
+import { batchHash, deliveredMark, eventRecord, isNew, type EventLike } from './events.js';
+
+export interface EventerOptions {
+  sinks: readonly string[];
+  /** Only these namespaces (empty: all). */
+  namespaces: readonly string[];
+  flushIntervalMs: number;
+  sinkAttempts: number;
+  /** How long delivery marks are kept (events older than this are not checked again). */
+  deliveredTtlMs: number;
+}
+
+class GoneError extends Error {}
+
+export class Eventer {
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private buffer: EventRecord[] = [];
+  private bufferedVersion: string | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private loop: Promise<void> = Promise.resolve();
+  /** Events handed to the sinks by this process (for logs and tests). */
+  delivered = 0;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly queues: PipelineQueues,
+    private readonly options: EventerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.abort?.abort();
+    await this.loop.catch(() => undefined);
+    await this.flush();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        let version = await this.redis.get(this.keys.eventsResourceVersion);
+        if (!version) version = await this.list();
+        await this.watch(version);
+      } catch (error) {
+        if (this.stopped) return;
+        if (error instanceof GoneError) {
+          this.logger.info('event watch expired (410 Gone); listing again', {});
+          await this.flush();
+          await this.redis.del(this.keys.eventsResourceVersion);
+          continue;
+        }
+        this.logger.warn('event watch failed; retrying', { error: error instanceof Error ? error.message : String(error) });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** Lists every event, buffers them, and returns the list's resourceVersion. */
+  private async list(): Promise<string> {
+    const list = await this.kc.makeApiClient(CoreV1Api).listEventForAllNamespaces();
+    for (const event of list.items) this.add(event as EventLike);
+    const version = list.metadata?.resourceVersion ?? '';
+    this.bufferedVersion = version;
+    await this.flush();
+    return version;
+  }
+
+  private watch(version: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let gone = false;
+      new Watch(this.kc)
+        .watch(
+          '/api/v1/events',
+          { resourceVersion: version, allowWatchBookmarks: true },
+          (phase: string, object: EventLike & { code?: number; metadata?: { resourceVersion?: string } }) => {
+            if (phase === 'ERROR') {
+              if (object.code === 410) gone = true;
+              this.abort?.abort();
+              return;
+            }
+            const objectVersion = object.metadata?.resourceVersion;
+            if (phase === 'ADDED' || phase === 'MODIFIED') this.add(object);
+            if (objectVersion) this.bufferedVersion = objectVersion;
+          },
+          (error: unknown) => {
+            if (gone) reject(new GoneError());
+            else if (error && !this.stopped && (error as Error).name !== 'AbortError') reject(error instanceof Error ? error : new Error(String(error)));
+            else resolve();
+          },
+        )
+        .then((controller) => (this.abort = controller), reject);
+    });
+  }
+
+  private add(event: EventLike): void {
+    const record = eventRecord(event);
+    if (this.options.namespaces.length > 0 && !this.options.namespaces.includes(record.namespace)) return;
+    this.buffer.push(record);
+  }
+
+  /** Enqueues what is new in the buffer for every sink, then marks it delivered and saves the version. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushNow()).catch((error: unknown) => {
+      this.logger.warn('event delivery failed; will retry', { error: error instanceof Error ? error.message : String(error) });
+    });
+    return this.flushing;
+  }
+
+  private async flushNow(): Promise<void> {
+    // Take the buffer and the version it reaches; events arriving meanwhile wait for the next flush.
+    const batch = this.buffer;
+    const version = this.bufferedVersion;
+    if (batch.length === 0 && version === undefined) return;
+    this.buffer = [];
+    this.bufferedVersion = undefined;
+    try {
+      await this.deliver(batch, version);
+    } catch (error) {
+      // Nothing is lost: the batch goes back in front, the version is saved only with it.
+      this.buffer = [...batch, ...this.buffer];
+      this.bufferedVersion ??= version;
+      throw error;
+    }
+  }
+
+  private async deliver(batch: readonly EventRecord[], version: string | undefined): Promise<void> {
+    // The newest sighting of each uid in the batch is the one that counts.
+    const latest = new Map<string, EventRecord>();
+    for (const event of batch) {
+      const before = latest.get(event.uid);
+      if (!before || isNew(event, deliveredMark(before))) latest.set(event.uid, event);
+    }
+    const candidates = [...latest.values()];
+    const marks = candidates.length > 0 ? await this.redis.hmget(this.keys.eventsDelivered, ...candidates.map((e) => e.uid)) : [];
+    const fresh = candidates.filter((e, i) => isNew(e, marks[i]));
+    if (fresh.length > 0) {
+      const data: EventsExportJob = { events: fresh };
+      const hash = batchHash(fresh);
+      for (const sink of this.options.sinks) {
+        await this.queues.export(sink).add('events', data as never, { jobId: JOB_ID.events(sink, hash), attempts: this.options.sinkAttempts, backoff: { type: 'custom' } });
+      }
+    }
+    const pipeline = this.redis.multi();
+    for (const e of fresh) {
+      pipeline.hset(this.keys.eventsDelivered, e.uid, deliveredMark(e));
+      pipeline.zadd(this.keys.eventsSeen, e.lastTimestampMs, e.uid);
+    }
+    if (version !== undefined) pipeline.set(this.keys.eventsResourceVersion, version);
+    await pipeline.exec();
+    this.delivered += fresh.length;
+    if (fresh.length > 0) this.logger.info('events delivered', { events: fresh.length, sinks: this.options.sinks.length });
+    await this.trim();
+  }
+
+  private async trim(): Promise<void> {
+    const cutoff = Date.now() - this.options.deliveredTtlMs;
+    const old = await this.redis.zrangebyscore(this.keys.eventsSeen, '-inf', `(${cutoff}`);
+    if (old.length > 0) await this.redis.multi().hdel(this.keys.eventsDelivered, ...old).zrem(this.keys.eventsSeen, ...old).exec();
+  }
+}
