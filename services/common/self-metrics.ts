@@ -25,6 +25,7 @@ export class SelfMetrics {
   private readonly windowNodes = new Gauge({ name: 'podometer_window_nodes', help: 'Nodes of the last finalized window, by outcome (ok, failed, missed).', labelNames: ['outcome'], registers: [this.registry] });
   private readonly windowLatency = new Histogram({ name: 'podometer_window_latency_seconds', help: 'From a window\'s end to its finalization.', buckets: [1, 2.5, 5, 7.5, 10, 15, 20, 30, 45, 60, 90], registers: [this.registry] });
   private readonly sinkSeconds = new Histogram({ name: 'podometer_sink_write_duration_seconds', help: 'Time to write one window to a sink.', labelNames: ['sink'], buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [this.registry] });
+  private readonly events = new Counter({ name: 'podometer_events_delivered_total', help: 'Kubernetes events handed to the sinks by the eventer (each uid and count once).', registers: [this.registry] });
   private readonly sinkErrors = new Counter({ name: 'podometer_sink_write_errors_total', help: 'Failed window writes, by sink and whether they are retried.', labelNames: ['sink', 'retryable'], registers: [this.registry] });
 
   constructor(options: { role: string; queues?: PipelineQueues; redis?: Redis; keys?: RedisKeys; sinks?: readonly string[] }) {
@@ -80,6 +81,10 @@ export class SelfMetrics {
     this.windowNodes.set({ outcome: 'failed' }, failed);
     this.windowNodes.set({ outcome: 'missed' }, summary.missedNodes.length);
     this.windowLatency.observe((summary.finalizedAtMs - summary.windowEndMs) / 1000);
+  }
+
+  eventsDelivered(n: number): void {
+    this.events.inc(n);
   }
 
   sinkWrite(sink: string, seconds: number, error?: { retryable: boolean }): void {

@@ -46,6 +46,7 @@ export class Eventer {
     private readonly queues: PipelineQueues,
     private readonly options: EventerOptions,
     private readonly logger: Logger,
+    private readonly onDelivered: (n: number) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -174,6 +175,7 @@ export class Eventer {
     if (version !== undefined) pipeline.set(this.keys.eventsResourceVersion, version);
     await pipeline.exec();
     this.delivered += fresh.length;
+    this.onDelivered(fresh.length);
     if (fresh.length > 0) this.logger.info('events delivered', { events: fresh.length, sinks: this.options.sinks.length });
     await this.trim();
   }

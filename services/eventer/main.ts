@@ -23,7 +23,7 @@ export function startEventer(runtime: Runtime, get: ConfigReader): Service & { e
     flushIntervalMs: get.number('event-flush-interval'),
     sinkAttempts: get.number('sink-retry-attempts'),
     deliveredTtlMs: 2 * 3_600_000,
-  }, runtime.logger);
+  }, runtime.logger, (n) => runtime.metrics.eventsDelivered(n));
   eventer.start();
   return { eventer, stop: () => eventer.stop() };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EventsExportJob } from '../../services/common/jobs.js';
 import { LocalInflux } from '../../simulator/influx-server.js';
+import { freePort } from '../../simulator/redis-server.js';
 import { PipelineHarness } from '../pipeline-harness.js';
 
 describe('eventer: Kubernetes events to InfluxDB (real InfluxDB, simulator)', () => {
@@ -40,7 +41,7 @@ describe('eventer: Kubernetes events to InfluxDB (real InfluxDB, simulator)', ()
   }
 
   it("writes the simulator's events in Heapster's schemas (log/events with the event JSON; events with fields)", async () => {
-    harness.spawnRole('eventer');
+    harness.spawnRole('eventer', [`--metrics-address=127.0.0.1:${await freePort()}`]);
     // The simulator's restarts and churn make events (scheduled, pulled, started, killing, back-off).
     const deadline = Date.now() + 20_000;
     while (![...harness.simulator.cluster.events.values()].some((e) => e.reason === 'Started' && e.involved.kind === 'Pod') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
@@ -64,7 +65,8 @@ describe('eventer: Kubernetes events to InfluxDB (real InfluxDB, simulator)', ()
     await new Promise((r) => setTimeout(r, 1500));
     running!.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 2500));
-    harness.spawnRole('eventer');
+    const metricsPort = await freePort();
+    harness.spawnRole('eventer', [`--metrics-address=127.0.0.1:${metricsPort}`]);
     await new Promise((r) => setTimeout(r, 2000));
     // Older resourceVersions now answer 410 Gone: the watch must list again without a gap or repeat.
     const response = await fetch(`${harness.simulator.apiUrl}/simulator/expire-history`, { method: 'POST' });
@@ -80,5 +82,8 @@ describe('eventer: Kubernetes events to InfluxDB (real InfluxDB, simulator)', ()
     const repeated = [...seen].filter(([, n]) => n > 1);
     assert.deepEqual(repeated, [], 'no event delivered twice');
     assert.ok(seen.size >= harness.simulator.cluster.events.size);
+    // The restarted eventer reports what it delivered on its /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /^podometer_events_delivered_total\{role="eventer"\} [1-9]/m);
   });
 });
