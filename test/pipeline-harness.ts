@@ -92,7 +92,9 @@ export class PipelineHarness {
   spawnRole(role: keyof typeof ROLE_OPTIONS, extra: string[] = []): ChildProcess {
     // A role refuses flags it does not have: pass it only its own.
     const known = new Set(ROLE_OPTIONS[role].map((o) => o.name));
-    const args = [...this.args, ...extra].filter((arg) => known.has(arg.slice(2).split('=')[0]!));
+    // Its /metrics on any free port unless the test names one.
+    const metrics = extra.some((a) => a.startsWith('--metrics-address')) ? [] : ['--metrics-address=127.0.0.1:0'];
+    const args = [...this.args, ...metrics, ...extra].filter((arg) => known.has(arg.slice(2).split('=')[0]!));
     const child = spawn(process.execPath, [CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.resume();
     this.children.push(child);
