@@ -2,7 +2,8 @@
 # Installs what Podometer needs on a fresh Debian machine with Node.js, then builds it.
 #   scripts/setup.sh               npm packages (when package-lock.json changed) and the build
 #   scripts/setup.sh --servers     also redis-server, influxdb, kubectl (kubernetes-client), chromium and
-#                                  promtool (prometheus) from Debian's packages, for the demo and the tests
+#                                  promtool (prometheus) and docker-compose (to check the compose file) from
+#                                  Debian's packages, for the demo and the tests
 #                                  (which start their own servers)
 # Idempotent: a second run does only what is missing.
 set -euo pipefail
@@ -30,6 +31,7 @@ if [ "${1:-}" = "--servers" ]; then
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v promtool >/dev/null || missing+=(prometheus)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "need root to install ${missing[*]} with apt-get" >&2

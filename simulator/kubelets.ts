@@ -21,6 +21,11 @@ export interface KubeletFleetOptions {
   bearerToken?: string;
   /** One port for all kubelets, each on its own 127.10.x.y address; 0 or absent: a port each. */
   sharedPort?: number;
+  /**
+   * With a port each: listen on every interface and publish this host in the Node objects, so
+   * that other machines or containers reach the kubelets (docker-compose). Default: 127.0.0.1 only.
+   */
+  advertiseAddress?: string;
   /** Delay of the `slow` fault. */
   slowMs: number;
   /** Size of the `oversized` fault's body. */
@@ -80,7 +85,8 @@ export class KubeletFleet {
       socket.on('close', () => this.sockets.delete(socket));
     });
     const shared = this.options.sharedPort ?? 0;
-    const host = shared > 0 ? nodeLoopbackAddress(node.index) : '127.0.0.1';
+    const advertised = shared > 0 ? undefined : this.options.advertiseAddress;
+    const host = shared > 0 ? nodeLoopbackAddress(node.index) : advertised !== undefined ? '0.0.0.0' : '127.0.0.1';
     const port = shared > 0 ? shared : node.port;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -89,7 +95,7 @@ export class KubeletFleet {
         resolve();
       });
     });
-    node.address = host;
+    node.address = advertised ?? host;
     node.port = (server.address() as AddressInfo).port;
     this.servers.set(node.name, server);
   }

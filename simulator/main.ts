@@ -9,6 +9,7 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   { name: 'containers-per-pod', type: 'integer', min: 1, max: 20, default: DEFAULT_SIMULATOR_OPTIONS.containersPerPod, description: 'Containers in each pod.' },
   { name: 'seed', type: 'integer', default: DEFAULT_SIMULATOR_OPTIONS.seed, description: 'Seed: the same seed builds the same cluster.' },
   { name: 'api-port', type: 'integer', min: 0, max: 65535, default: 0, description: 'API server port on 127.0.0.1 (0: any free port).' },
+  { name: 'advertise-address', type: 'string', valueName: 'HOST', description: 'Listen on every interface and publish HOST as the nodes\' address (docker-compose: the service name). Default: loopback only.' },
   { name: 'kubelet-port', type: 'integer', min: 0, max: 65535, default: 0, description: 'One port for every kubelet, each at its own 127.10.x.y address (0: a free port each on 127.0.0.1).' },
   { name: 'kubelet-https', type: 'boolean', default: true, description: 'Serve kubelets over HTTPS with a generated CA (--no-kubelet-https for plain HTTP).' },
   { name: 'kubelet-token', type: 'string', valueName: 'TOKEN', description: 'Require this bearer token on kubelet requests.' },
@@ -60,6 +61,7 @@ export function simulatorOptionsFrom(values: Record<string, OptionValue>): Simul
     stateDir: get.string('state-dir'),
     ...(token !== undefined ? { bearerToken: token } : {}),
     ...(replay !== undefined ? { replayDir: replay } : {}),
+    ...(get.optionalString('advertise-address') ? { advertiseAddress: get.string('advertise-address') } : {}),
   };
 }
 

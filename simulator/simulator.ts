@@ -31,6 +31,8 @@ export interface SimulatorOptions {
   bearerToken?: string;
   /** All kubelets on this port at distinct 127.10.x.y addresses; 0: a port each on 127.0.0.1. */
   kubeletPort: number;
+  /** Serve the API server and kubelets on every interface and publish this host name in Node objects. */
+  advertiseAddress?: string;
   apiPort: number;
   restartsPerMinute: number;
   churnPerMinute: number;
@@ -110,6 +112,7 @@ export class Simulator {
       {
         ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
         sharedPort: options.kubeletPort,
+        ...(options.advertiseAddress !== undefined ? { advertiseAddress: options.advertiseAddress } : {}),
         slowMs: options.slowMs,
         oversizedBytes: options.oversizedBytes,
       },
@@ -124,7 +127,9 @@ export class Simulator {
     if (options.replayDir) await simulator.loadRecordings(options.replayDir);
     if (options.https) {
       const addresses = options.kubeletPort > 0 ? simulator.cluster.nodes.map((n) => nodeLoopbackAddress(n.index)) : [];
-      simulator.tls = await generateServingTls(['127.0.0.1', ...addresses], ['localhost']);
+      const advertised = options.advertiseAddress;
+      const ipAdvertised = advertised !== undefined && /^[\d.]+$/.test(advertised);
+      simulator.tls = await generateServingTls(['127.0.0.1', ...addresses, ...(ipAdvertised ? [advertised] : [])], ['localhost', ...(advertised !== undefined && !ipAdvertised ? [advertised] : [])]);
       simulator.fleet.serveTls(simulator.tls.certPem, simulator.tls.keyPem);
     }
     await simulator.fleet.start(simulator.cluster.nodes);
@@ -132,7 +137,7 @@ export class Simulator {
       historyLimit: options.historyLimit,
       control: (request, response, body) => simulator.control(request, response, body),
     });
-    await simulator.apiServer.listen(options.apiPort);
+    await simulator.apiServer.listen(options.apiPort, options.advertiseAddress !== undefined ? '0.0.0.0' : '127.0.0.1');
     for (const { fault, fraction } of options.initialFaults) {
       await simulator.setFaultOnFraction(fault, fraction);
     }

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import yaml from 'js-yaml';
+import { API_ROLE_OPTIONS } from '../../services/api/main.js';
+import { envName, type OptionSpec } from '../../services/common/config.js';
+import { EVENTER_ROLE_OPTIONS } from '../../services/eventer/main.js';
+import { EXPORTER_ROLE_OPTIONS } from '../../services/exporter/main.js';
+import { PROCESSOR_ROLE_OPTIONS } from '../../services/processor/main.js';
+import { SCHEDULER_ROLE_OPTIONS } from '../../services/scheduler/main.js';
+import { SCRAPER_ROLE_OPTIONS } from '../../services/scraper/main.js';
+import { SIMULATE_OPTIONS } from '../../simulator/main.js';
+import { REPO_ROOT } from '../helpers.js';
+
+const run = promisify(execFile);
+const ROLE_OPTIONS: Record<string, readonly OptionSpec[]> = {
+  scheduler: SCHEDULER_ROLE_OPTIONS, scraper: SCRAPER_ROLE_OPTIONS, processor: PROCESSOR_ROLE_OPTIONS,
+  exporter: EXPORTER_ROLE_OPTIONS, eventer: EVENTER_ROLE_OPTIONS, api: API_ROLE_OPTIONS, simulate: SIMULATE_OPTIONS,
+};
+const flagsOf = (role: string): Set<string> => new Set(ROLE_OPTIONS[role]!.flatMap((o) => [o.name, o.name.replace(/_/g, '-')]));
+const envOf = (role: string): Set<string> => new Set(ROLE_OPTIONS[role]!.map(envName).filter((e): e is string => e !== undefined));
+
+/** Flags (`--name` or `--name=value`) in a command line. */
+const flagNames = (args: readonly string[]): string[] => args.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!);
+
+describe('docker-compose.yml', () => {
+  it('docker-compose config accepts it', async () => {
+    await run('docker-compose', ['-f', join(REPO_ROOT, 'docker-compose.yml'), 'config', '-q'], { cwd: REPO_ROOT });
+  });
+
+  it("every Podometer service runs a role the CLI has, with flags and PODOMETER_ variables that role understands", async () => {
+    const { stdout } = await run('docker-compose', ['-f', join(REPO_ROOT, 'docker-compose.yml'), '--profile', 'simulator', 'config'], { cwd: REPO_ROOT });
+    const compose = yaml.load(stdout) as { services: Record<string, { image?: string; command?: string[]; environment?: Record<string, string> }> };
+    const podometer = Object.entries(compose.services).filter(([, s]) => s.image === 'podometer:latest');
+    assert.deepEqual(podometer.map(([name]) => name).sort(), ['api', 'eventer', 'exporter', 'processor', 'scheduler', 'scraper', 'simulator']);
+    for (const [name, service] of podometer) {
+      const [role, ...args] = service.command!;
+      assert.ok(ROLE_OPTIONS[role!], `${name}: role ${role} exists`);
+      for (const flag of flagNames(args)) assert.ok(flagsOf(role!).has(flag), `${name}: --${flag} is a flag of ${role}`);
+      const anyRole = new Set(Object.keys(ROLE_OPTIONS).flatMap((r) => [...envOf(r)]));
+      for (const variable of Object.keys(service.environment ?? {}).filter((v) => v.startsWith('PODOMETER_'))) {
+        assert.ok(anyRole.has(variable), `${name}: ${variable} is read by some role`);
+      }
+    }
+    assert.equal(compose.services.scraper!.command![0], 'scraper');
+    assert.equal((compose.services.scraper as { container_name?: string }).container_name, undefined, 'scrapers scale (no fixed container name)');
+  });
+});
+
+describe('deploy/kubernetes', () => {
+  const load = async (): Promise<Record<string, unknown>[]> => {
+    const { stdout } = await run('kubectl', ['kustomize', join(REPO_ROOT, 'deploy', 'kubernetes')]);
+    return yaml.loadAll(stdout) as Record<string, unknown>[];
+  };
+
+  it('kubectl kustomize accepts the manifests: namespace, RBAC, a Deployment per role with probes, PDBs, the APIService', async () => {
+    const objects = await load();
+    const kinds = objects.map((o) => `${o.kind as string}/${(o.metadata as { name: string }).name}`);
+    for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'eventer', 'api']) assert.ok(kinds.includes(`Deployment/podometer-${role}`), role);
+    assert.ok(kinds.includes('APIService/v1beta1.metrics.k8s.io'));
+    assert.ok(kinds.some((k) => k.startsWith('PodDisruptionBudget/')));
+    for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+      const container = ((deployment.spec as { template: { spec: { containers: { args: string[]; env?: { name: string }[]; livenessProbe?: { httpGet: { path: string } }; readinessProbe?: unknown; resources?: { requests?: unknown } }[] } } }).template.spec.containers[0])!;
+      const role = container.args[0]!;
+      assert.equal(container.livenessProbe?.httpGet.path, '/livez', role);
+      assert.ok(container.readinessProbe && container.resources?.requests, role);
+      for (const flag of flagNames(container.args.slice(1))) assert.ok(flagsOf(role).has(flag), `${role}: --${flag}`);
+      const anyRole = new Set(Object.keys(ROLE_OPTIONS).flatMap((r) => [...envOf(r)]));
+      for (const { name } of container.env ?? []) assert.ok(anyRole.has(name), `${role}: ${name} is read by some role`);
+    }
+  });
+
+  it('the ClusterRole grants get, list and watch on nodes, nodes/stats, pods, namespaces and events, nothing more', async () => {
+    const objects = await load();
+    const roles = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role');
+    assert.equal(roles.length, 1);
+    const allowed = new Set(['nodes', 'nodes/stats', 'pods', 'namespaces', 'events']);
+    for (const rule of (roles[0] as { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; nonResourceURLs?: string[] }[] }).rules) {
+      assert.deepEqual(rule.apiGroups, ['']);
+      assert.equal(rule.nonResourceURLs, undefined);
+      for (const resource of rule.resources) assert.ok(allowed.has(resource), `resource ${resource}`);
+      for (const verb of rule.verbs) assert.ok(['get', 'list', 'watch'].includes(verb), `verb ${verb}`);
+    }
+  });
+});
