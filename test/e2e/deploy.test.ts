@@ -63,10 +63,11 @@ describe('deploy/kubernetes', () => {
     assert.ok(kinds.includes('APIService/v1beta1.metrics.k8s.io'));
     assert.ok(kinds.some((k) => k.startsWith('PodDisruptionBudget/')));
     for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
-      const container = ((deployment.spec as { template: { spec: { containers: { args: string[]; env?: { name: string }[]; livenessProbe?: { httpGet: { path: string } }; readinessProbe?: unknown; resources?: { requests?: unknown } }[] } } }).template.spec.containers[0])!;
+      const container = ((deployment.spec as { template: { spec: { containers: { args: string[]; env?: { name: string }[]; livenessProbe?: { httpGet: { path: string } }; readinessProbe?: { httpGet: { path: string } }; resources?: { requests?: unknown } }[] } } }).template.spec.containers[0])!;
       const role = container.args[0]!;
       assert.equal(container.livenessProbe?.httpGet.path, '/livez', role);
-      assert.ok(container.readinessProbe && container.resources?.requests, role);
+      assert.equal(container.readinessProbe?.httpGet.path, '/readyz', role);
+      assert.ok(container.resources?.requests, role);
       for (const flag of flagNames(container.args.slice(1))) assert.ok(flagsOf(role).has(flag), `${role}: --${flag}`);
       const anyRole = new Set(Object.keys(ROLE_OPTIONS).flatMap((r) => [...envOf(r)]));
       for (const { name } of container.env ?? []) assert.ok(anyRole.has(name), `${role}: ${name} is read by some role`);
