@@ -47,6 +47,11 @@ export class LocalRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id (for CPU and memory figures). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   static async start(dir: string, port?: number): Promise<LocalRedis> {
     await mkdir(dir, { recursive: true });
     const redis = new LocalRedis(port ?? (await freePort()), dir);

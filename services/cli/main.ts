@@ -22,6 +22,7 @@ const ROLES: Record<string, Role> = {
   exporter: { summary: 'Write finalized windows to the short-term store and sinks.', run: async (argv) => (await import('../exporter/main.js')).runExporter(argv) },
   summary: { summary: 'Print the metric sets (and rates) of kubelet /stats/summary files.', run: async (argv) => (await import('./summary.js')).runSummaryCommand(argv) },
   simulate: { summary: 'Run the cluster simulator: a fake API server and kubelets.', run: async (argv) => (await import('../../simulator/main.js')).runSimulate(argv) },
+  bench: { summary: 'Measure the pipeline: CPU per node-scrape per role, memory, window latency.', run: async (argv) => (await import('./bench.js')).runBench(argv) },
   'bench-simulator': { summary: "Measure the simulator's CPU cost per served summary.", run: async (argv) => (await import('../../simulator/bench.js')).runBenchSimulator(argv) },
 };
 

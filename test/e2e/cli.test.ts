@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -97,7 +97,7 @@ describe('podometer entry point', () => {
     const top = await podometer('--help');
     assert.equal(top.code, 0);
     const roles = [...top.stdout.matchAll(/^  (\S+)\s{2,}/gm)].map((m) => m[1]!);
-    assert.deepEqual(roles.sort(), ['all', 'api', 'bench-simulator', 'demo', 'eventer', 'exporter', 'processor', 'scheduler', 'scraper', 'simulate', 'summary']);
+    assert.deepEqual(roles.sort(), ['all', 'api', 'bench', 'bench-simulator', 'demo', 'eventer', 'exporter', 'processor', 'scheduler', 'scraper', 'simulate', 'summary']);
     for (const role of roles) {
       const { code, stdout } = await podometer(role, '--help');
       assert.equal(code, 0, role);
@@ -128,5 +128,20 @@ describe('podometer entry point', () => {
     assert.equal(code, 2);
     assert.match(stderr, /--nodes.*must be at least 1/);
     assert.match(stderr, /--fault "explode:2": unknown fault "explode"/);
+  });
+});
+
+describe('podometer bench', () => {
+  it('runs the simulator and every role as processes and prints CPU per node-scrape per role, memory and window latency', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-test-'));
+    const jsonFile = join(dir, 'bench.json');
+    const { code, stdout } = await podometer('bench', '--nodes', '3', '--pods-per-node', '3', '--windows', '2', '--resolution', '5s', '--json', jsonFile);
+    assert.equal(code, 0, stdout);
+    for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(stdout, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
+    assert.match(stdout, /windows: 2 measured, 0 finalized at the deadline, 0 incomplete/);
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; pipelineCpuMsPerNodeScrape: number; summaries: { okNodes: number }[] };
+    assert.equal(figures.nodes, 3);
+    assert.ok(figures.pipelineCpuMsPerNodeScrape > 0);
+    assert.deepEqual(figures.summaries.map((s) => s.okNodes), [3, 3]);
   });
 });
