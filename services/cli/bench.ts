@@ -4,7 +4,9 @@
  * windows and prints, per role and for Redis (the simulator's own CPU apart):
  *   CPU seconds per node-scrape (from /proc/<pid>/stat), peak RSS (VmHWM), window latency
  *   (window end to finalized, p50/p99/max), windows finalized late or incomplete.
- * Linux only (/proc). Issue 8 adds the limit (one tight loop) and the scale curve.
+ * It also measures the limit: the same summaries parsed, processed and encoded in one tight loop
+ * in this process with no queues, and the pipeline's ratio to it.
+ * Linux only (/proc). The scale curve (--curve) is not built yet.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +43,41 @@ function cpuSeconds(pid: number): number {
 function peakRssBytes(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/**
+ * The limit: the work a window needs, with no queues and no Redis. Fetches every node's summary
+ * twice (two samples, for rates), then in one tight loop parses, processes (rates, enrichment,
+ * aggregation) and encodes each node as the pipeline would for the store. CPU seconds per node.
+ */
+async function measureLimit(apiUrl: string, caFile: string, nodes: number): Promise<number> {
+  const { KubeletClient } = await import('../scraper/kubelet-client.js');
+  const { parseSummary } = await import('../common/summary-parser.js');
+  const { processNode } = await import('../processor/process-node.js');
+  const { DEFAULT_ENRICH_OPTIONS } = await import('../processor/enrich.js');
+  const { encodeMetricSet, encodeMetricSets } = await import('../common/batch-codec.js');
+  const targets = (await (await fetch(`${apiUrl}/simulator/nodes`)).json()) as { name: string; url: string }[];
+  const client = new KubeletClient({ caPem: readFileSync(caFile, 'utf8'), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
+  const fetchAll = async (): Promise<Buffer[]> => {
+    const bodies: Buffer[] = [];
+    for (let i = 0; i < targets.length; i += 64) bodies.push(...(await Promise.all(targets.slice(i, i + 64).map(async (t) => (await client.fetchSummary(t.name, t.url)).body))));
+    return bodies;
+  };
+  const first = await fetchAll();
+  await new Promise((r) => setTimeout(r, 1100));
+  const second = await fetchAll();
+  await client.close();
+  const started = process.cpuUsage();
+  for (let i = 0; i < targets.length; i++) {
+    const context = { nodeName: targets[i]!.name, node: undefined, pods: [], namespaces: new Map() };
+    const previous = processNode(parseSummary(first[i]!, { nodeName: targets[i]!.name }).metricSets, [], context, DEFAULT_ENRICH_OPTIONS).rateSample;
+    const result = processNode(parseSummary(second[i]!, { nodeName: targets[i]!.name }).metricSets, previous, context, DEFAULT_ENRICH_OPTIONS);
+    encodeMetricSets(result.sets);
+    for (const set of result.sets) encodeMetricSet(set);
+  }
+  const used = process.cpuUsage(started);
+  // Each node was parsed and processed twice (the first sample has no rates): count one window's worth.
+  return (used.user + used.system) / 1e6 / 2 / nodes;
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -108,11 +145,13 @@ export async function runBench(argv: readonly string[]): Promise<number> {
     for (const [role, row] of rows) lines.push(`${(role === 'simulate' ? 'simulator*' : role).padEnd(12)}${row.cpuSeconds.toFixed(2).padStart(10)}${((row.cpuSeconds * 1000) / scrapes).toFixed(3).padStart(16)}${(row.peakRssBytes / 2 ** 20).toFixed(0).padStart(14)}`);
     lines.push(`${'pipeline'.padEnd(12)}${total.toFixed(2).padStart(10)}${((total * 1000) / scrapes).toFixed(3).padStart(16)}${(totalRss / 2 ** 20).toFixed(0).padStart(14)}   (${((totalRss / nodes) / 2 ** 20).toFixed(3)} MiB per node)`);
     lines.push('* the simulator is not part of the pipeline and is not counted in its total');
+    const limitSeconds = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'), nodes);
+    lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${(limitSeconds * 1000).toFixed(3)} ms per node-scrape; the pipeline is ${((total / scrapes) / limitSeconds).toFixed(1)}x that`);
     lines.push(`window latency (window end to finalized): p50 ${percentile(latencies, 50).toFixed(1)} s, p99 ${percentile(latencies, 99).toFixed(1)} s, max ${latencies.at(-1)!.toFixed(1)} s`);
     lines.push(`windows: ${measured.length} measured, ${measured.filter((s) => s.finalizedBy !== 'complete').length} finalized at the deadline, ${measured.filter((s) => s.okNodes < s.expectedNodes).length} incomplete`);
     console.log(lines.join('\n'));
     const json = get.string('json');
-    if (json) writeFileSync(json, JSON.stringify({ nodes, podsPerNode: get.number('pods-per-node'), windows, resolutionMs, roles: Object.fromEntries(rows), pipelineCpuMsPerNodeScrape: (total * 1000) / scrapes, pipelinePeakRssBytes: totalRss, latencySeconds: latencies, summaries: measured }, null, 2));
+    if (json) writeFileSync(json, JSON.stringify({ nodes, podsPerNode: get.number('pods-per-node'), windows, resolutionMs, roles: Object.fromEntries(rows), pipelineCpuMsPerNodeScrape: (total * 1000) / scrapes, pipelinePeakRssBytes: totalRss, limitCpuMsPerNodeScrape: limitSeconds * 1000, latencySeconds: latencies, summaries: measured }, null, 2));
     return 0;
   } finally {
     for (const { process: child } of children) child.kill('SIGKILL');

@@ -139,7 +139,9 @@ describe('podometer bench', () => {
     assert.equal(code, 0, stdout);
     for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(stdout, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
     assert.match(stdout, /windows: 2 measured, 0 finalized at the deadline, 0 incomplete/);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; pipelineCpuMsPerNodeScrape: number; summaries: { okNodes: number }[] };
+    assert.match(stdout, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; summaries: { okNodes: number }[] };
+    assert.ok(figures.limitCpuMsPerNodeScrape > 0);
     assert.equal(figures.nodes, 3);
     assert.ok(figures.pipelineCpuMsPerNodeScrape > 0);
     assert.deepEqual(figures.summaries.map((s) => s.okNodes), [3, 3]);
