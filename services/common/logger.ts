@@ -14,7 +14,6 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
-  child(role: string): Logger;
 }
 
 export function createLogger(role: string, level: LogLevel = 'info', write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
@@ -31,7 +30,6 @@ export function createLogger(role: string, level: LogLevel = 'info', write: (lin
     info: (msg, fields) => emit('info', msg, fields),
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
-    child: (childRole) => createLogger(childRole, level, write),
   };
 }
 

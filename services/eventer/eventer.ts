@@ -36,8 +36,6 @@ export class Eventer {
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private loop: Promise<void> = Promise.resolve();
-  /** Events handed to the sinks by this process (for logs and tests). */
-  delivered = 0;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -174,7 +172,6 @@ export class Eventer {
     }
     if (version !== undefined) pipeline.set(this.keys.eventsResourceVersion, version);
     await pipeline.exec();
-    this.delivered += fresh.length;
     this.onDelivered(fresh.length);
     if (fresh.length > 0) this.logger.info('events delivered', { events: fresh.length, sinks: this.options.sinks.length });
     await this.trim();

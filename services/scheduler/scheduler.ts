@@ -33,8 +33,6 @@ export class Scheduler {
   private running: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   readonly leaseTtlMs: number;
-  /** Windows this replica enqueued (for logs and tests). */
-  enqueuedWindows = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -130,7 +128,6 @@ export class Scheduler {
     this.lastEnqueuedWindowMs = windowStartMs;
     await this.redis.set(this.keys.lastWindow, JSON.stringify(manifest));
     if (created === 'OK') {
-      this.enqueuedWindows++;
       this.logger.info('window enqueued', { windowStartMs, nodes: manifest.expectedNodes.length, deadlineMs: manifest.deadlineMs });
     }
     return manifest;

@@ -28,11 +28,6 @@ export function dueWindowStart(nowMs: number, timing: WindowTiming): number {
   return windowStartOf(nowMs - timing.offsetMs, timing.resolutionMs) - timing.resolutionMs;
 }
 
-/** When the window after `windowStartMs` is due for scraping. */
-export function nextScrapeAtMs(windowStartMs: number, timing: WindowTiming): number {
-  return windowStartMs + 2 * timing.resolutionMs + timing.offsetMs;
-}
-
 /**
  * Heapster spread the scrapes of a window with a random delay of up to 8 ms per node, at most
  * `maxSpreadMs`. Podometer makes the delay a stable hash of the node name, so a node is scraped
