@@ -1,12 +1,11 @@
 /** `podometer api`: Heapster's Model API and metrics.k8s.io from the short-term store; any number of replicas. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { ConfigError } from '../common/config.js';
-import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
-import { checkAddress, httpAuthFor, parseAddress } from '../common/http.js';
+import { ConfigError, type OptionSpec } from '../common/config.js';
+import { authProblems, checkAddress, httpAuthFor, parseAddress } from '../common/http.js';
 import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, WINDOW_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
-import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { MetricsApi } from './metrics-api.js';
 import { ModelApi } from './model-api.js';
 import { startApiServer } from './server.js';
@@ -24,13 +23,21 @@ export const API_OPTIONS: readonly OptionSpec[] = [
 
 export const API_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, API_OPTIONS, WINDOW_OPTIONS, SINK_OPTIONS);
 
+/** TLS flags that must go together, and authentication off loopback (a client CA counts). */
+export function apiConfigProblems(get: ConfigReader): string[] {
+  const [cert, key, clientCa] = ['tls_cert', 'tls_key', 'tls_client_ca'].map((f) => get.string(f));
+  const problems = (cert === '') !== (key === '') || (clientCa !== '' && cert === '') ? ['--tls_cert and --tls_key go together; --tls_client_ca needs them'] : [];
+  if (clientCa === '') problems.push(...authProblems(get, parseAddress(get.string('api-address')).host, '--api-address'));
+  return problems;
+}
+
 export async function startApi(runtime: Runtime, get: ConfigReader): Promise<Service & { server: Server }> {
+  const problems = apiConfigProblems(get);
+  if (problems.length > 0) throw new ConfigError(problems);
   const { host, port } = parseAddress(get.string('api-address'));
   const [cert, key, clientCa] = ['tls_cert', 'tls_key', 'tls_client_ca'].map((f) => get.string(f));
-  if ((cert === '') !== (key === '') || (clientCa !== '' && cert === '')) throw new ConfigError(['--tls_cert and --tls_key go together; --tls_client_ca needs them']);
   const tls = cert ? { certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key!, 'utf8'), allowedUsers: get.list('allowed_users'), ...(clientCa ? { clientCaPem: readFileSync(clientCa, 'utf8') } : {}) } : undefined;
-  // A client CA is authentication too: then a non-loopback address needs no token file.
-  const auth = tls?.clientCaPem ? httpAuthFor(get, '127.0.0.1', '--api-address') : httpAuthFor(get, host, '--api-address');
+  const auth = httpAuthFor(get, tls?.clientCaPem ? '127.0.0.1' : host, '--api-address');
   const store = new StoreReader(runtime.redis, runtime.keys);
   // Bull Board shows every queue: the pipeline's and one export queue per sink.
   for (const sink of sinkNames(get.list('sink'))) runtime.queues.export(sink);
@@ -48,9 +55,11 @@ export async function startApi(runtime: Runtime, get: ConfigReader): Promise<Ser
   };
 }
 
-export async function runApi(argv: readonly string[]): Promise<number> {
-  const config = loadRoleConfig(API_ROLE_OPTIONS, argv, usage('podometer api [flags]', "Serves Heapster's Model API and metrics.k8s.io (kubectl top) from the short-term store.", API_ROLE_OPTIONS));
-  if (!config) return 0;
-  const runtime = openRuntime(config.get, 'api');
-  return runUntilSignal(runtime, [await startApi(runtime, config.get)]);
-}
+export const API_ROLE: RoleDefinition = {
+  name: 'api',
+  summary: "Serves Heapster's Model API and metrics.k8s.io (kubectl top) from the short-term store.",
+  options: API_ROLE_OPTIONS,
+  check: apiConfigProblems,
+  start: startApi,
+  servesMetrics: true,
+};

@@ -2,12 +2,11 @@
  * `podometer all`: every role in one process (the API included), still through the real queues in Redis. For small
  * clusters and the demo; large clusters run the roles apart and scale scrapers and processors.
  */
-import { loadRoleConfig, usage } from '../common/config.js';
 import { mergeOptions } from '../common/options.js';
-import { API_ROLE_OPTIONS, startApi } from '../api/main.js';
-import { EVENTER_ROLE_OPTIONS, startEventer } from '../eventer/main.js';
+import { API_ROLE_OPTIONS, apiConfigProblems, startApi } from '../api/main.js';
+import { EVENTER_ROLE_OPTIONS, eventerConfigProblems, startEventer } from '../eventer/main.js';
 import type { OptionSpec } from '../common/config.js';
-import { openRuntime, runUntilSignal, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { EXPORTER_ROLE_OPTIONS, startExporter } from '../exporter/main.js';
 import { PROCESSOR_ROLE_OPTIONS, startProcessor } from '../processor/main.js';
 import { SCHEDULER_ROLE_OPTIONS, startScheduler } from '../scheduler/main.js';
@@ -30,9 +29,11 @@ export async function startAll(runtime: Runtime, get: ConfigReader): Promise<Ser
   return [api, scheduler, scraper, processor, exporter, ...eventer];
 }
 
-export async function runAll(argv: readonly string[]): Promise<number> {
-  const config = loadRoleConfig(ALL_ROLE_OPTIONS, argv, usage('podometer all [flags]', 'Runs the scheduler, a scraper, a processor and the exporter in one process.', ALL_ROLE_OPTIONS));
-  if (!config) return 0;
-  const runtime = openRuntime(config.get, 'all');
-  return runUntilSignal(runtime, await startAll(runtime, config.get));
-}
+export const ALL_ROLE: RoleDefinition = {
+  name: 'all',
+  summary: 'Runs the scheduler, a scraper, a processor, the exporter and the API (and with --with-eventer the eventer) in one process.',
+  options: ALL_ROLE_OPTIONS,
+  check: (get) => [...apiConfigProblems(get), ...(get.boolean('with-eventer') ? eventerConfigProblems(get) : [])],
+  start: startAll,
+  servesMetrics: true,
+};

@@ -3,6 +3,9 @@
  * Configuration problems are reported all at once, with exit code 2, before anything starts.
  */
 import { ConfigError } from '../common/config.js';
+
+/** Loaded with the first pipeline role (it pulls in ioredis and BullMQ). */
+const runRole = async (...args: Parameters<typeof import('../common/runtime.js').runRole>): Promise<number> => (await import('../common/runtime.js')).runRole(...args);
 import { SummaryParseError } from '../common/summary-parser.js';
 
 interface Role {
@@ -13,13 +16,13 @@ interface Role {
 
 const ROLES: Record<string, Role> = {
   demo: { summary: 'Start the simulator, Redis and the pipeline, and print each window.', run: async (argv) => (await import('./demo.js')).runDemo(argv) },
-  api: { summary: "Serve Heapster's Model API and metrics.k8s.io (kubectl top) from the store.", run: async (argv) => (await import('../api/main.js')).runApi(argv) },
-  eventer: { summary: 'Copy Kubernetes events to the sinks (none lost, none twice).', run: async (argv) => (await import('../eventer/main.js')).runEventer(argv) },
-  all: { summary: 'Every pipeline role in one process (through the queues).', run: async (argv) => (await import('./all.js')).runAll(argv) },
-  scheduler: { summary: 'Discover nodes and pods; enqueue one scrape job per node per window.', run: async (argv) => (await import('../scheduler/main.js')).runScheduler(argv) },
-  scraper: { summary: 'Scrape kubelets (scale out freely).', run: async (argv) => (await import('../scraper/main.js')).runScraper(argv) },
-  processor: { summary: 'Rates, enrichment, roll-ups; finalize windows.', run: async (argv) => (await import('../processor/main.js')).runProcessor(argv) },
-  exporter: { summary: 'Write finalized windows to the short-term store and sinks.', run: async (argv) => (await import('../exporter/main.js')).runExporter(argv) },
+  api: { summary: "Serve Heapster's Model API and metrics.k8s.io (kubectl top) from the store.", run: async (argv) => runRole((await import('../api/main.js')).API_ROLE, argv) },
+  eventer: { summary: 'Copy Kubernetes events to the sinks (none lost, none twice).', run: async (argv) => runRole((await import('../eventer/main.js')).EVENTER_ROLE, argv) },
+  all: { summary: 'Every pipeline role in one process (through the queues).', run: async (argv) => runRole((await import('./all.js')).ALL_ROLE, argv) },
+  scheduler: { summary: 'Discover nodes and pods; enqueue one scrape job per node per window.', run: async (argv) => runRole((await import('../scheduler/main.js')).SCHEDULER_ROLE, argv) },
+  scraper: { summary: 'Scrape kubelets (scale out freely).', run: async (argv) => runRole((await import('../scraper/main.js')).SCRAPER_ROLE, argv) },
+  processor: { summary: 'Rates, enrichment, roll-ups; finalize windows.', run: async (argv) => runRole((await import('../processor/main.js')).PROCESSOR_ROLE, argv) },
+  exporter: { summary: 'Write finalized windows to the short-term store and sinks.', run: async (argv) => runRole((await import('../exporter/main.js')).EXPORTER_ROLE, argv) },
   summary: { summary: 'Print the metric sets (and rates) of kubelet /stats/summary files.', run: async (argv) => (await import('./summary.js')).runSummaryCommand(argv) },
   simulate: { summary: 'Run the cluster simulator: a fake API server and kubelets.', run: async (argv) => (await import('../../simulator/main.js')).runSimulate(argv) },
   bench: { summary: 'Measure the pipeline: CPU per node-scrape per role, memory, window latency.', run: async (argv) => (await import('./bench.js')).runBench(argv) },

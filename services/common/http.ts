@@ -35,13 +35,20 @@ export function isLoopback(host: string): boolean {
 
 const lines = (path: string): string[] => (path ? readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')) : []);
 
+const credentialsOf = (get: ConfigReader): HttpAuth => ({ bearerTokens: lines(get.string('api-token-file')), basicCredentials: lines(get.string('api-basic-auth-file')) });
+
+/** The problem of serving on `host` with the configured credentials: none off loopback. */
+export function authProblems(get: ConfigReader, host: string, flag: string): string[] {
+  const auth = credentialsOf(get);
+  if (isLoopback(host) || auth.bearerTokens.length > 0 || auth.basicCredentials.length > 0) return [];
+  return [`${flag}=${host} is not loopback: give --api-token-file or --api-basic-auth-file (or bind 127.0.0.1)`];
+}
+
 /** The credentials the flags name; a ConfigError when `host` is off loopback and there are none. */
 export function httpAuthFor(get: ConfigReader, host: string, flag: string): HttpAuth {
-  const auth = { bearerTokens: lines(get.string('api-token-file')), basicCredentials: lines(get.string('api-basic-auth-file')) };
-  if (!isLoopback(host) && auth.bearerTokens.length === 0 && auth.basicCredentials.length === 0) {
-    throw new ConfigError([`${flag}=${host} is not loopback: give --api-token-file or --api-basic-auth-file (or bind 127.0.0.1)`]);
-  }
-  return auth;
+  const problems = authProblems(get, host, flag);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return credentialsOf(get);
 }
 
 const same = (a: string, b: string): boolean => {

@@ -4,13 +4,13 @@
  * (each finishes or releases its job), then the queues, then Redis.
  */
 import type { Redis } from 'ioredis';
-import { reader } from './config.js';
+import { ConfigError, loadRoleConfig, reader, usage, type OptionSpec } from './config.js';
 import { redisKeys, type RedisKeys } from './keys.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { openQueues, type PipelineQueues } from './queues.js';
 import { connectRedis } from './redis.js';
 import { checkHealth, type HealthPath } from './health.js';
-import { httpAuthFor, parseAddress, startMetricsServer } from './http.js';
+import { authProblems, httpAuthFor, parseAddress, startMetricsServer } from './http.js';
 import { SelfMetrics } from './self-metrics.js';
 import { sinkNames } from './sink-config.js';
 
@@ -42,9 +42,12 @@ export function openRuntime(get: ConfigReader, role: string): Runtime {
 /** Default /metrics ports of the roles that have no API server. */
 export const ROLE_METRICS_PORT: Readonly<Record<string, number>> = { scheduler: 9101, scraper: 9102, processor: 9103, exporter: 9104, eventer: 9105 };
 
+const metricsAddress = (get: ConfigReader, role: string): { host: string; port: number } =>
+  parseAddress(get.string('metrics-address') || `127.0.0.1:${ROLE_METRICS_PORT[role] ?? 0}`);
+
 /** Serves the role's /metrics and /healthz on --metrics-address (or 127.0.0.1:<the role's port>). */
 export async function serveRoleMetrics(runtime: Runtime, get: ConfigReader, role: string): Promise<Service> {
-  const address = parseAddress(get.string('metrics-address') || `127.0.0.1:${ROLE_METRICS_PORT[role] ?? 0}`);
+  const address = metricsAddress(get, role);
   const health = (path: HealthPath): ReturnType<typeof checkHealth> => checkHealth(path, runtime.redis, runtime.keys);
   const server = await startMetricsServer(address, httpAuthFor(get, address.host, '--metrics-address'), runtime.metrics, runtime.logger, health);
   return {
@@ -88,4 +91,32 @@ export async function runUntilSignal(runtime: Runtime, services: readonly Servic
   // Reconnecting clients keep the event loop alive after a forced stop: leave now.
   if (code !== 0) process.exit(code);
   return code;
+}
+
+export interface RoleDefinition {
+  name: string;
+  summary: string;
+  options: readonly OptionSpec[];
+  /** Problems only the role can see (beyond each flag's own checks); reported before connecting. */
+  check?: (get: ConfigReader) => string[];
+  start: (runtime: Runtime, get: ConfigReader) => Service | Service[] | Promise<Service | Service[]>;
+  /** The role serves /metrics on an HTTP server of its own (the API); the others get one on --metrics-address. */
+  servesMetrics?: boolean;
+}
+
+/**
+ * A role's whole life: read the flags, report every configuration problem at once (before any
+ * connection), connect, start, serve /metrics, and stop cleanly on SIGTERM.
+ */
+export async function runRole(role: RoleDefinition, argv: readonly string[]): Promise<number> {
+  const config = loadRoleConfig(role.options, argv, usage(`podometer ${role.name} [flags]`, role.summary, role.options));
+  if (!config) return 0;
+  const problems = role.check?.(config.get) ?? [];
+  if (!role.servesMetrics) problems.push(...authProblems(config.get, metricsAddress(config.get, role.name).host, '--metrics-address'));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const runtime = openRuntime(config.get, role.name);
+  const started = await role.start(runtime, config.get);
+  const services = Array.isArray(started) ? started : [started];
+  if (!role.servesMetrics) services.push(await serveRoleMetrics(runtime, config.get, role.name));
+  return runUntilSignal(runtime, services);
 }

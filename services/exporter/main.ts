@@ -1,11 +1,10 @@
 /** `podometer exporter`: writes finalized windows to the sinks, one queue per sink. */
 import { UnrecoverableError } from 'bullmq';
-import { loadRoleConfig, usage } from '../common/config.js';
 import type { EventsExportJob, ExportJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { startWorker } from '../common/queues.js';
-import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { exportBackoff, handleEventsJob, handleExportJob } from './exporter.js';
 import type { Sink } from './sink.js';
 import { parseSinks, type SinkConfig } from '../common/sink-config.js';
@@ -65,9 +64,9 @@ export function startExporter(runtime: Runtime, get: ConfigReader): Service {
   };
 }
 
-export async function runExporter(argv: readonly string[]): Promise<number> {
-  const config = loadRoleConfig(EXPORTER_ROLE_OPTIONS, argv, usage('podometer exporter [flags]', 'Writes finalized windows to the short-term store and the configured sinks.', EXPORTER_ROLE_OPTIONS));
-  if (!config) return 0;
-  const runtime = openRuntime(config.get, 'exporter');
-  return runUntilSignal(runtime, [startExporter(runtime, config.get), await serveRoleMetrics(runtime, config.get, 'exporter')]);
-}
+export const EXPORTER_ROLE: RoleDefinition = {
+  name: 'exporter',
+  summary: 'Writes finalized windows to the short-term store and the configured sinks.',
+  options: EXPORTER_ROLE_OPTIONS,
+  start: startExporter,
+};

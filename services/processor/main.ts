@@ -1,11 +1,10 @@
 /** `podometer processor`: rates, enrichment and aggregation per node; window finalization. */
-import { loadRoleConfig, usage } from '../common/config.js';
 import type { FinalizeJob, ProcessJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, PROCESSOR_OPTIONS, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
 import { startWorker } from '../common/queues.js';
-import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseStoreLabels } from './enrich.js';
 import { finalizeWindow, handleProcessJob, type ProcessorDeps } from './processor.js';
 
@@ -44,9 +43,9 @@ export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
   return { stop: async () => void (await Promise.all(workers.map((w) => w.close()))) };
 }
 
-export async function runProcessor(argv: readonly string[]): Promise<number> {
-  const config = loadRoleConfig(PROCESSOR_ROLE_OPTIONS, argv, usage('podometer processor [flags]', 'Turns node scrapes into rates and roll-ups, and finalizes windows.', PROCESSOR_ROLE_OPTIONS));
-  if (!config) return 0;
-  const runtime = openRuntime(config.get, 'processor');
-  return runUntilSignal(runtime, [startProcessor(runtime, config.get), await serveRoleMetrics(runtime, config.get, 'processor')]);
-}
+export const PROCESSOR_ROLE: RoleDefinition = {
+  name: 'processor',
+  summary: 'Turns node scrapes into rates and roll-ups, and finalizes windows.',
+  options: PROCESSOR_ROLE_OPTIONS,
+  start: startProcessor,
+};

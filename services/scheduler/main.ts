@@ -1,9 +1,8 @@
 /** `podometer scheduler`: discovery, metadata publishing and window fan-out. */
 import { hostname } from 'node:os';
-import { loadRoleConfig, usage } from '../common/config.js';
 import { kubeConfigFor } from '../common/kube.js';
 import { COMMON_OPTIONS, mergeOptions, SCHEDULER_OPTIONS, WINDOW_OPTIONS } from '../common/options.js';
-import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseSource } from '../common/source.js';
 import { ClusterMetadata, startDiscovery } from './discovery.js';
 import { Scheduler } from './scheduler.js';
@@ -38,9 +37,9 @@ export async function startScheduler(runtime: Runtime, get: ConfigReader): Promi
   };
 }
 
-export async function runScheduler(argv: readonly string[]): Promise<number> {
-  const config = loadRoleConfig(SCHEDULER_ROLE_OPTIONS, argv, usage('podometer scheduler [flags]', 'Discovers nodes and pods and enqueues one scrape job per node per window.', SCHEDULER_ROLE_OPTIONS));
-  if (!config) return 0;
-  const runtime = openRuntime(config.get, 'scheduler');
-  return runUntilSignal(runtime, [await startScheduler(runtime, config.get), await serveRoleMetrics(runtime, config.get, 'scheduler')]);
-}
+export const SCHEDULER_ROLE: RoleDefinition = {
+  name: 'scheduler',
+  summary: 'Discovers nodes and pods and enqueues one scrape job per node per window.',
+  options: SCHEDULER_ROLE_OPTIONS,
+  start: startScheduler,
+};

@@ -1,13 +1,12 @@
 /** `podometer scraper`: scrape workers; run as many as the cluster needs. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRoleConfig, usage } from '../common/config.js';
 import type { ProcessJob, ScrapeJob } from '../common/jobs.js';
 import { JOB_ID, QUEUE } from '../common/keys.js';
 import { SERVICE_ACCOUNT_DIR } from '../common/kube.js';
 import { COMMON_OPTIONS, mergeOptions, SCRAPER_OPTIONS } from '../common/options.js';
 import { startWorker } from '../common/queues.js';
-import { openRuntime, runUntilSignal, serveRoleMetrics, type ConfigReader, type Runtime, type Service } from '../common/runtime.js';
+import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseSource } from '../common/source.js';
 import { KubeletClient } from './kubelet-client.js';
 import { scrapeNode } from './scrape.js';
@@ -63,9 +62,9 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
   };
 }
 
-export async function runScraper(argv: readonly string[]): Promise<number> {
-  const config = loadRoleConfig(SCRAPER_ROLE_OPTIONS, argv, usage('podometer scraper [flags]', 'Scrapes kubelets: one /stats/summary per scrape job.', SCRAPER_ROLE_OPTIONS));
-  if (!config) return 0;
-  const runtime = openRuntime(config.get, 'scraper');
-  return runUntilSignal(runtime, [startScraper(runtime, config.get), await serveRoleMetrics(runtime, config.get, 'scraper')]);
-}
+export const SCRAPER_ROLE: RoleDefinition = {
+  name: 'scraper',
+  summary: 'Scrapes kubelets: one /stats/summary per scrape job.',
+  options: SCRAPER_ROLE_OPTIONS,
+  start: startScraper,
+};

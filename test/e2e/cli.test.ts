@@ -116,6 +116,18 @@ describe('podometer entry point', () => {
     assert.doesNotMatch(stderr, /ECONNREFUSED|redis connection/);
   });
 
+  it('role-level problems (auth off loopback, TLS flags apart, an eventer without sinks) are reported before connecting', async () => {
+    const api = await podometer('api', '--redis-url=redis://127.0.0.1:1', '--api-address=0.0.0.0:8082', '--tls_cert=/dev/null');
+    assert.equal(api.code, 2);
+    assert.match(api.stderr, /--tls_cert and --tls_key go together/);
+    assert.match(api.stderr, /--api-address=0.0.0.0 is not loopback/);
+    const eventer = await podometer('eventer', '--redis-url=redis://127.0.0.1:1', '--metrics-address=0.0.0.0:9105');
+    assert.equal(eventer.code, 2);
+    assert.match(eventer.stderr, /needs at least one --sink/);
+    assert.match(eventer.stderr, /--metrics-address=0.0.0.0 is not loopback/);
+    assert.doesNotMatch(api.stderr + eventer.stderr, /ECONNREFUSED|redis connection/);
+  });
+
   it('a sink URI with a typo is a startup error naming the option', async () => {
     const { code, stderr } = await podometer('exporter', '--sink=influxdb:http://127.0.0.1:8086?dbb=k8s', '--sink=elasticsearch:http://127.0.0.1:9200?bulkworkers=5');
     assert.equal(code, 2);
