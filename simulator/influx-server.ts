@@ -2,19 +2,30 @@
  * A private InfluxDB 1.x (`influxd` from Debian's influxdb package) for the tests: its own
  * directory and loopback ports, started and stopped like LocalRedis.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { freePort } from './redis-server.js';
+import { ServerProcess } from './server-process.js';
 
 export class LocalInflux {
-  private process: ChildProcess | undefined;
+  private readonly server: ServerProcess;
 
   private constructor(
     readonly port: number,
     readonly dir: string,
-  ) {}
+  ) {
+    const ping = async (): Promise<boolean> => {
+      try {
+        const response = await request(`${this.url}/ping`);
+        await response.body.dump();
+        return response.statusCode === 204;
+      } catch {
+        return false;
+      }
+    };
+    this.server = new ServerProcess('influxd', ['-config', join(dir, 'influxdb.conf')], ping, 'install it with: apt-get install influxdb');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -36,29 +47,8 @@ export class LocalInflux {
       '',
     ].join('\n');
     await writeFile(join(dir, 'influxdb.conf'), config);
-    await influx.launch();
+    await influx.server.launch();
     return influx;
-  }
-
-  private async launch(): Promise<void> {
-    const child = spawn('influxd', ['-config', join(this.dir, 'influxdb.conf')], { stdio: 'ignore' });
-    this.process = child;
-    let failure: Error | undefined;
-    child.once('error', (error) => (failure = new Error(`cannot start influxd (${error.message}); install it with: apt-get install influxdb`)));
-    child.once('exit', (code) => (failure ??= new Error(`influxd exited with code ${code}`)));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (failure) throw failure;
-      try {
-        const response = await request(`${this.url}/ping`);
-        await response.body.dump();
-        if (response.statusCode === 204) return;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline) throw new Error(`influxd on port ${this.port} did not answer within 20 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   /** An InfluxQL query; returns the first statement's series. */
@@ -70,17 +60,11 @@ export class LocalInflux {
     return result?.series ?? [];
   }
 
-  async stop(): Promise<void> {
-    const child = this.process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.launch();
+  restart(): Promise<void> {
+    return this.server.restart();
   }
 }
