@@ -13,6 +13,7 @@
  *   log
  */
 import { existsSync } from 'node:fs';
+import { checkHttpUrl, OptionReader, splitUri } from './uri-options.js';
 
 /** The short-term store is always a sink (it serves the APIs); its export queue is `export-store`. */
 export const STORE_SINK = 'store';
@@ -73,62 +74,6 @@ export type SinkConfig = InfluxSinkConfig | ElasticsearchSinkConfig | LogSinkCon
 
 const INFLUX_OPTIONS = ['user', 'pw', 'db', 'retention', 'secure', 'insecuressl', 'withfields', 'cluster_name', 'disable_counter_metrics', 'concurrency', 'org', 'bucket', 'token', 'batch_points', 'batch_bytes'] as const;
 const ES_OPTIONS = ['nodes', 'index', 'esUserName', 'esUserSecret', 'maxRetries', 'healthCheck', 'sniff', 'startupHealthcheckTimeout', 'bulkWorkers', 'pipeline', 'cluster_name', 'apiKey', 'ca', 'dataStream'] as const;
-
-class OptionReader {
-  readonly problems: string[] = [];
-  constructor(
-    private readonly params: URLSearchParams,
-    known: readonly string[],
-  ) {
-    for (const key of new Set(params.keys())) {
-      if (!known.includes(key)) this.problems.push(`unknown option "${key}" (known: ${known.join(', ')})`);
-    }
-  }
-  string(key: string, fallback: string): string {
-    return this.params.get(key) ?? fallback;
-  }
-  optional(key: string): string | undefined {
-    const value = this.params.get(key);
-    return value === null || value === '' ? undefined : value;
-  }
-  boolean(key: string, fallback: boolean): boolean {
-    const value = this.params.get(key);
-    if (value === null || value === '') return fallback;
-    if (/^(true|1)$/i.test(value)) return true;
-    if (/^(false|0)$/i.test(value)) return false;
-    this.problems.push(`${key}=${value}: must be true or false`);
-    return fallback;
-  }
-  integer(key: string, fallback: number, min: number): number {
-    const value = this.params.get(key);
-    if (value === null || value === '') return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      this.problems.push(`${key}=${value}: must be a whole number of at least ${min}`);
-      return fallback;
-    }
-    return n;
-  }
-  all(key: string): string[] {
-    return this.params.getAll(key).flatMap((v) => v.split(',')).filter((v) => v !== '');
-  }
-}
-
-function splitUri(text: string): { base: string; params: URLSearchParams } {
-  const question = text.indexOf('?');
-  return { base: question < 0 ? text : text.slice(0, question), params: new URLSearchParams(question < 0 ? '' : text.slice(question + 1)) };
-}
-
-function checkHttpUrl(text: string, problems: string[]): string {
-  try {
-    const url = new URL(text);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`${text}: must be an http or https URL`);
-    return text.replace(/\/+$/, '');
-  } catch {
-    problems.push(`${text}: not a URL`);
-    return text;
-  }
-}
 
 /** Parses one `--sink` value; throws an Error listing every problem. */
 export function parseSink(text: string, name?: string): SinkConfig {

@@ -9,6 +9,7 @@
  *   auth              a kubeconfig file for the API server
  *   useServiceAccount send the service-account token to kubelets too (default false)
  */
+import { checkHttpUrl, OptionReader, splitUri } from './uri-options.js';
 export interface KubeSource {
   /** API server URL; undefined: from the in-cluster environment or the kubeconfig. */
   apiServerUrl?: string;
@@ -30,43 +31,21 @@ export function parseSource(text: string): KubeSource {
   else if (text === 'kubernetes.summary_api' || text === 'kubernetes') rest = '';
   else if (text.startsWith('kubernetes:')) rest = text.slice('kubernetes:'.length);
   else throw new Error(`must start with "${PREFIX}" (the only source kind Podometer has)`);
-  const question = rest.indexOf('?');
-  const base = question < 0 ? rest : rest.slice(0, question);
-  const params = new URLSearchParams(question < 0 ? '' : rest.slice(question + 1));
-  const problems: string[] = [];
-  for (const key of params.keys()) {
-    if (!(SOURCE_OPTIONS as readonly string[]).includes(key)) problems.push(`unknown option "${key}" (known: ${SOURCE_OPTIONS.join(', ')})`);
-  }
-  const bool = (key: string, fallback: boolean): boolean => {
-    const value = params.get(key);
-    if (value === null || value === '') return fallback;
-    if (/^(true|1)$/i.test(value)) return true;
-    if (/^(false|0)$/i.test(value)) return false;
-    problems.push(`${key}=${value}: must be true or false`);
-    return fallback;
-  };
+  const { base, params } = splitUri(rest);
+  const read = new OptionReader(params, SOURCE_OPTIONS);
   let apiServerUrl: string | undefined;
-  if (base !== '') {
-    try {
-      const url = new URL(base);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`${base}: the API server URL must be http or https`);
-      apiServerUrl = base.replace(/\/+$/, '');
-    } catch {
-      problems.push(`${base}: not a URL`);
-    }
-  }
-  const portText = params.get('kubeletPort');
-  const kubeletPort = portText === null || portText === '' ? 10250 : Number(portText);
-  if (!Number.isInteger(kubeletPort) || kubeletPort < 1 || kubeletPort > 65535) problems.push(`kubeletPort=${portText}: must be a port number`);
+  if (base !== '') apiServerUrl = checkHttpUrl(base, read.problems);
+  const auth = read.optional('auth');
   const source: KubeSource = {
-    inClusterConfig: bool('inClusterConfig', true),
-    kubeletPort,
-    kubeletHttps: bool('kubeletHttps', true),
-    insecure: bool('insecure', false),
-    useServiceAccount: bool('useServiceAccount', false),
+    inClusterConfig: read.boolean('inClusterConfig', true),
+    kubeletPort: read.integer('kubeletPort', 10250, 1, 65535),
+    kubeletHttps: read.boolean('kubeletHttps', true),
+    insecure: read.boolean('insecure', false),
+    useServiceAccount: read.boolean('useServiceAccount', false),
     ...(apiServerUrl !== undefined ? { apiServerUrl } : {}),
-    ...(params.get('auth') ? { kubeconfigPath: params.get('auth')! } : {}),
+    ...(auth !== undefined ? { kubeconfigPath: auth } : {}),
   };
+  const problems = read.problems;
   if (problems.length > 0) throw new Error(problems.join('; '));
   return source;
 }
