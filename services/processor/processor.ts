@@ -38,9 +38,18 @@ async function readManifest(deps: ProcessorDeps, windowStartMs: number): Promise
   return text ? (JSON.parse(text) as WindowManifest) : undefined;
 }
 
-async function readNamespaces(deps: ProcessorDeps): Promise<Map<string, NamespaceMeta>> {
-  const all = await deps.redis.hgetall(deps.keys.namespaceMeta);
-  return new Map(Object.entries(all).map(([name, text]) => [name, JSON.parse(text) as NamespaceMeta]));
+/** Namespaces change rarely and every node job reads them: read Redis at most once a second per process. */
+const NAMESPACES_FRESH_MS = 1000;
+const namespaceCache = new WeakMap<RedisKeys, { readAtMs: number; namespaces: Promise<Map<string, NamespaceMeta>> }>();
+
+function readNamespaces(deps: ProcessorDeps): Promise<Map<string, NamespaceMeta>> {
+  const cached = namespaceCache.get(deps.keys);
+  const now = Date.now();
+  if (cached && now - cached.readAtMs < NAMESPACES_FRESH_MS) return cached.namespaces;
+  const namespaces = deps.redis.hgetall(deps.keys.namespaceMeta).then((all) => new Map(Object.entries(all).map(([name, text]) => [name, JSON.parse(text) as NamespaceMeta])));
+  namespaceCache.set(deps.keys, { readAtMs: now, namespaces });
+  namespaces.catch(() => namespaceCache.delete(deps.keys));
+  return namespaces;
 }
 
 /** Handles one `process` job. Returns what it recorded for the node. */
