@@ -4,12 +4,10 @@
  * API replicas may read one store.
  */
 import type { Redis } from 'ioredis';
-import { decodeMetricSet } from '../common/batch-codec.js';
+import { decodeLongTermValue, decodeMetricSet, LONG_TERM_METRICS } from '../common/batch-codec.js';
 import type { WindowSummary } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { MetricSet, MetricValue } from '../common/metric-set.js';
-import { normalizeInteger } from '../common/metric-set.js';
-import { LONG_TERM_METRICS } from '../exporter/sinks/store.js';
 
 export interface Point {
   /** The window's end (Heapster's batch timestamp), ms since epoch. */
@@ -64,7 +62,7 @@ export class StoreReader {
    */
   async series(key: string, metric: string, fromMs = -Infinity, toMs = Infinity, labels?: Readonly<Record<string, string>>): Promise<Point[]> {
     const windows = await this.windows();
-    const longIndex = (LONG_TERM_METRICS as readonly string[]).indexOf(metric);
+    const longTerm = LONG_TERM_METRICS.find((m) => m === metric);
     const points: Point[] = [];
     for (const windowStartMs of windows) {
       const summary = await this.summary(windowStartMs);
@@ -75,10 +73,10 @@ export class StoreReader {
         if (value !== undefined) points.push({ timestampMs: summary.windowEndMs, value });
         continue;
       }
-      if (longIndex < 0 || labels) continue;
+      if (longTerm === undefined || labels) continue;
       const text = await this.redis.hget(this.keys.storeLong(windowStartMs), key);
-      const part = text?.split('|')[longIndex];
-      if (part) points.push({ timestampMs: summary.windowEndMs, value: normalizeInteger(BigInt(part)) });
+      const value = text === null ? undefined : decodeLongTermValue(text, longTerm);
+      if (value !== undefined) points.push({ timestampMs: summary.windowEndMs, value });
     }
     return points;
   }

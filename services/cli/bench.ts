@@ -55,7 +55,7 @@ async function measureLimit(apiUrl: string, caFile: string, nodes: number): Prom
   const { parseSummary } = await import('../common/summary-parser.js');
   const { processNode } = await import('../processor/process-node.js');
   const { DEFAULT_ENRICH_OPTIONS } = await import('../processor/enrich.js');
-  const { encodeMetricSet, encodeMetricSets } = await import('../common/batch-codec.js');
+  const { encodeLongTermValues, encodeMetricSet } = await import('../common/batch-codec.js');
   const targets = (await (await fetch(`${apiUrl}/simulator/nodes`)).json()) as { name: string; url: string }[];
   const client = new KubeletClient({ caPem: readFileSync(caFile, 'utf8'), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
   const fetchAll = async (): Promise<Buffer[]> => {
@@ -72,8 +72,11 @@ async function measureLimit(apiUrl: string, caFile: string, nodes: number): Prom
     const context = { nodeName: targets[i]!.name, node: undefined, pods: [], namespaces: new Map() };
     const previous = processNode(parseSummary(first[i]!, { nodeName: targets[i]!.name }).metricSets, [], context, DEFAULT_ENRICH_OPTIONS).rateSample;
     const result = processNode(parseSummary(second[i]!, { nodeName: targets[i]!.name }).metricSets, previous, context, DEFAULT_ENRICH_OPTIONS);
-    encodeMetricSets(result.sets);
-    for (const set of result.sets) encodeMetricSet(set);
+    // What the store needs: each set's JSON and its long-term values.
+    for (const set of result.sets) {
+      encodeMetricSet(set);
+      encodeLongTermValues(set);
+    }
   }
   const used = process.cpuUsage(started);
   // Each node was parsed and processed twice (the first sample has no rates): count one window's worth.

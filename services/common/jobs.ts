@@ -66,8 +66,8 @@ export interface ProcessJob {
   windowStartMs: number;
   nodeName: string;
   outcome: NodeOutcome;
-  /** The parsed summary, encoded by batch-codec; absent when the scrape failed. */
-  batch?: string;
+  /** The kubelet's /stats/summary response as text (the processor parses it); absent when the scrape failed. */
+  summary?: string;
 }
 
 /** Queue `finalize`, id `finalize-<W>`: added delayed to the deadline, promoted when all nodes are in. */

@@ -9,12 +9,13 @@
  *   P:meta:namespaces               hash namespace -> NamespaceMeta JSON
  *   P:meta:pods:<node>              string: PodMeta[] JSON of the pods bound to that node
  *   P:window:<W>:manifest           string: WindowManifest JSON (W = window start, ms)
- *   P:window:<W>:nodes              hash node -> processed metric sets of that node (staging)
+ *   P:window:<W>:sets               hash metric-set key -> metric set JSON (staging, as the store keeps it)
+ *   P:window:<W>:long               hash metric-set key -> "cpu/usage_rate|memory/usage" (staging)
  *   P:window:<W>:outcomes           hash node -> NodeOutcome JSON (ok or failed, with the reason)
  *   P:window:<W>:partials           hash node -> that node's namespace/cluster partial sums
  *   P:window:<W>:summary            string: WindowSummary JSON, written when the window finalizes
  *   P:window:<W>:exports            set of sinks that have yet to write the window; when it empties
- *                                   the staged sets (nodes, partials) are deleted
+ *                                   the staged sets, long values and partials are deleted
  *   P:rate:<node>                   hash W -> rate sample of the node's sets at window W
  *   P:scheduler:lease               string: the scheduler replica that enqueues (PX-expiring)
  *   P:scheduler:last-window         string: the manifest of the newest window enqueued (for /livez)
@@ -59,13 +60,12 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     podsOnNode: (nodeName: string): string => `${prefix}:meta:pods:${nodeName}`,
     podsOnNodePattern: `${prefix}:meta:pods:*`,
     windowManifest: (windowStartMs: number): string => `${window(windowStartMs)}:manifest`,
-    windowNodes: (windowStartMs: number): string => `${window(windowStartMs)}:nodes`,
+    windowSets: (windowStartMs: number): string => `${window(windowStartMs)}:sets`,
+    windowLong: (windowStartMs: number): string => `${window(windowStartMs)}:long`,
     windowOutcomes: (windowStartMs: number): string => `${window(windowStartMs)}:outcomes`,
     windowPartials: (windowStartMs: number): string => `${window(windowStartMs)}:partials`,
     windowSummary: (windowStartMs: number): string => `${window(windowStartMs)}:summary`,
     windowExports: (windowStartMs: number): string => `${window(windowStartMs)}:exports`,
-    /** Field of `windowNodes` holding the namespace and cluster sets (no node name starts with `_`). */
-    rollupsField: '_rollups',
     rateState: (nodeName: string): string => `${prefix}:rate:${nodeName}`,
     schedulerLease: `${prefix}:scheduler:lease`,
     lastWindow: `${prefix}:scheduler:last-window`,

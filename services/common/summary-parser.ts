@@ -17,7 +17,7 @@
  * - Beyond Heapster's summary source, pod-level `cpu` and `memory` blocks are read when the kubelet
  *   sends them (they include the pod sandbox); the pod aggregator fills them from containers otherwise.
  */
-import { parseJsonLossless, readBigIntegerMarker } from './lossless-json.js';
+import { AmbiguousLongInteger, LongIntegerLiterals, parseJsonLossless, readBigIntegerMarker } from './lossless-json.js';
 import {
   LABEL,
   LEGACY_SYSTEM_CONTAINER_NAMES,
@@ -55,7 +55,14 @@ const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Reads typed fields out of untrusted JSON, failing with the path of the offending field. */
 class FieldReader {
-  constructor(public nodeName: string) {}
+  /** A summary repeats a few sample times hundreds of times: each distinct text is parsed once. */
+  private readonly timesMs = new Map<string, number>();
+
+  constructor(
+    public nodeName: string,
+    /** Set when the document came from plain JSON.parse: where numbers past 2^53 are read exactly. */
+    private readonly longIntegers?: LongIntegerLiterals,
+  ) {}
 
   fail(path: string, reason: string): never {
     throw new SummaryParseError(this.nodeName, path, reason);
@@ -87,10 +94,12 @@ class FieldReader {
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'number') {
       if (!Number.isInteger(value)) this.fail(path, `must be a non-negative integer, got ${value}`);
-      if (value < 0) this.fail(path, `must not be negative, got ${value}`);
-      return value;
+      if (Number.isSafeInteger(value) || !this.longIntegers) {
+        if (value < 0) this.fail(path, `must not be negative, got ${value}`);
+        return value;
+      }
     }
-    const big = readBigIntegerMarker(value);
+    const big = typeof value === 'number' ? this.longIntegers!.exact(value) : readBigIntegerMarker(value);
     if (big !== undefined) {
       if (big < 0n) this.fail(path, `must not be negative, got ${big}`);
       if (big > 0xffffffffffffffffn) this.fail(path, `exceeds uint64, got ${big}`);
@@ -103,8 +112,11 @@ class FieldReader {
   time(value: unknown, path: string): number | undefined {
     const text = this.string(value, path);
     if (text === undefined || text === '' || text === GO_ZERO_TIME) return undefined;
+    const known = this.timesMs.get(text);
+    if (known !== undefined) return known;
     const ms = Date.parse(text);
     if (!Number.isFinite(ms) || !/^\d{4}-\d\d-\d\dT/.test(text)) this.fail(path, `must be an RFC 3339 time, got "${text}"`);
+    this.timesMs.set(text, ms);
     return ms;
   }
 }
@@ -117,29 +129,38 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/** A response body as text: within `maxBytes` and valid UTF-8, else a SummaryParseError. */
+export function summaryText(body: string | Uint8Array, nodeName: string, maxBytes = DEFAULT_MAX_SUMMARY_BYTES): string {
+  const byteLength = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  if (byteLength > maxBytes) {
+    throw new SummaryParseError(nodeName, '', `response of ${byteLength} bytes exceeds the ${maxBytes}-byte limit`);
+  }
+  try {
+    return typeof body === 'string' ? body : UTF8.decode(body);
+  } catch {
+    throw new SummaryParseError(nodeName, '', 'response is not valid UTF-8');
+  }
+}
+
 /** Parses one kubelet summary. Throws only SummaryParseError. */
 export function parseSummary(body: string | Uint8Array, options: ParseSummaryOptions = {}): NodeBatch {
   const expectedNode = options.nodeName ?? '(unknown node)';
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
-  const byteLength = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (byteLength > maxBytes) {
-    throw new SummaryParseError(expectedNode, '', `response of ${byteLength} bytes exceeds the ${maxBytes}-byte limit`);
-  }
-  let text: string;
-  try {
-    text = typeof body === 'string' ? body : UTF8.decode(body);
-  } catch {
-    throw new SummaryParseError(expectedNode, '', 'response is not valid UTF-8');
-  }
+  const text = summaryText(body, expectedNode, options.maxBytes);
   let document: unknown;
   try {
-    document = parseJsonLossless(text);
+    document = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new SummaryParseError(expectedNode, '', `invalid JSON (${byteLength} bytes): ${detail}`);
+    throw new SummaryParseError(expectedNode, '', `invalid JSON (${Buffer.byteLength(text)} bytes): ${detail}`);
   }
   try {
-    return decodeSummary(document, options, new FieldReader(expectedNode));
+    try {
+      return decodeSummary(document, options, new FieldReader(expectedNode, new LongIntegerLiterals(text)));
+    } catch (error) {
+      if (!(error instanceof AmbiguousLongInteger)) throw error;
+      // Two literals round to one double: parse again with every long integer marked.
+      return decodeSummary(parseJsonLossless(text), options, new FieldReader(expectedNode));
+    }
   } catch (error) {
     if (error instanceof SummaryParseError) throw error;
     // A bug here must still surface as a parse failure of this node, not crash a worker.

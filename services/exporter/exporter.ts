@@ -13,7 +13,7 @@ import { backoffDelayMs, SinkWriteError } from './retry.js';
 import { stagedWindow, WindowGoneError, type Sink } from './sink.js';
 
 const RELEASE_STAGING = `redis.call('srem', KEYS[1], ARGV[1])
-if redis.call('scard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3]) return 1 end
+if redis.call('scard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) return 1 end
 return 0`;
 
 export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, keys: RedisKeys, logger?: Logger): Promise<void> {
@@ -26,7 +26,7 @@ export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, 
     if (error instanceof WindowGoneError || (error instanceof SinkWriteError && !error.retryable)) throw new UnrecoverableError(error.message);
     throw error;
   }
-  await redis.eval(RELEASE_STAGING, 3, keys.windowExports(windowStartMs), keys.windowNodes(windowStartMs), keys.windowPartials(windowStartMs), sink.name);
+  await redis.eval(RELEASE_STAGING, 4, keys.windowExports(windowStartMs), keys.windowSets(windowStartMs), keys.windowLong(windowStartMs), keys.windowPartials(windowStartMs), sink.name);
 }
 
 /** An `events` job: the eventer's batch for this sink (sinks without events support ignore it). */

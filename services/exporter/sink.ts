@@ -5,14 +5,14 @@
  * A write must be idempotent: the same window written twice leaves one copy.
  */
 import type { Redis } from 'ioredis';
-import { decodeMetricSets } from '../common/batch-codec.js';
+import { decodeMetricSet } from '../common/batch-codec.js';
 import type { EventRecord, WindowSummary } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { MetricSet } from '../common/metric-set.js';
 
 export interface WindowBatch {
   readonly summary: WindowSummary;
-  /** The window's metric sets, a node (or the roll-ups) at a time. */
+  /** The window's metric sets, a few thousand at a time. */
   chunks(): AsyncIterable<MetricSet[]>;
 }
 
@@ -41,9 +41,11 @@ export async function stagedWindow(redis: Redis, keys: RedisKeys, windowStartMs:
     async *chunks() {
       let cursor = '0';
       do {
-        const [next, flat] = await redis.hscan(keys.windowNodes(windowStartMs), cursor, 'COUNT', 100);
+        const [next, flat] = await redis.hscan(keys.windowSets(windowStartMs), cursor, 'COUNT', 2000);
         cursor = next;
-        for (let i = 1; i < flat.length; i += 2) yield decodeMetricSets(flat[i]!);
+        const sets: MetricSet[] = [];
+        for (let i = 1; i < flat.length; i += 2) sets.push(decodeMetricSet(flat[i]!));
+        if (sets.length > 0) yield sets;
       } while (cursor !== '0');
     },
   };

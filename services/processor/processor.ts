@@ -7,9 +7,12 @@
  */
 import type { Redis } from 'ioredis';
 import { decodeMetricSets, encodeMetricSets } from '../common/batch-codec.js';
+import { stageMetricSets } from '../common/staging.js';
+import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
 import type { NamespaceMeta, NodeMeta, NodeRecord, PodMeta, ProcessJob, WindowManifest, WindowSummary } from '../common/jobs.js';
 import { JOB_ID, type RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
+import type { MetricSet } from '../common/metric-set.js';
 import type { PipelineQueues } from '../common/queues.js';
 import { rollUp, type NodePartial } from './aggregate.js';
 import type { EnrichOptions } from './enrich.js';
@@ -59,7 +62,17 @@ export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Pr
   const [manifest, finalized] = await Promise.all([readManifest(deps, windowStartMs), redis.exists(keys.windowSummary(windowStartMs))]);
   let record: NodeRecord = job.outcome;
   const staging = redis.multi();
-  if (job.outcome.status === 'ok' && job.batch !== undefined) {
+  let sets: MetricSet[] | undefined;
+  if (job.outcome.status === 'ok' && job.summary !== undefined) {
+    try {
+      sets = parseSummary(job.summary, { nodeName, receivedAtMs: job.outcome.receivedAtMs }).metricSets;
+    } catch (error) {
+      if (!(error instanceof SummaryParseError)) throw error;
+      record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: job.outcome.durationMs };
+      deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
+    }
+  }
+  if (sets !== undefined && job.outcome.status === 'ok') {
     const [podsText, nodeText, rateState, namespaces] = await Promise.all([
       redis.get(keys.podsOnNode(nodeName)),
       redis.hget(keys.nodeMeta, nodeName),
@@ -68,7 +81,7 @@ export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Pr
     ]);
     const previousWindow = Object.keys(rateState).map(Number).filter((w) => w < windowStartMs).sort((a, b) => b - a)[0];
     const previous = previousWindow === undefined ? [] : decodeMetricSets(rateState[String(previousWindow)]!);
-    const result = processNode(decodeMetricSets(job.batch), previous, {
+    const result = processNode(sets, previous, {
       nodeName,
       node: nodeText ? (JSON.parse(nodeText) as NodeMeta) : undefined,
       pods: podsText ? (JSON.parse(podsText) as PodMeta[]) : [],
@@ -80,7 +93,7 @@ export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Pr
     if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
     staging.pexpire(keys.rateState(nodeName), deps.stagingTtlMs);
     if (!finalized) {
-      staging.hset(keys.windowNodes(windowStartMs), nodeName, encodeMetricSets(result.sets));
+      stageMetricSets(staging, keys, windowStartMs, result.sets, deps.stagingTtlMs);
       staging.hset(keys.windowPartials(windowStartMs), nodeName, JSON.stringify(result.partial));
     }
   }
@@ -91,7 +104,7 @@ export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Pr
   }
   const outcomes = keys.windowOutcomes(windowStartMs);
   staging.hset(outcomes, nodeName, JSON.stringify(record));
-  for (const key of [keys.windowNodes(windowStartMs), keys.windowPartials(windowStartMs), outcomes]) staging.pexpire(key, deps.stagingTtlMs);
+  for (const key of [keys.windowPartials(windowStartMs), outcomes]) staging.pexpire(key, deps.stagingTtlMs);
   staging.hlen(outcomes);
   const replies = await staging.exec();
   const done = Number(replies?.[replies.length - 1]?.[1] ?? 0);
@@ -149,13 +162,10 @@ export async function finalizeWindow(windowStartMs: number, deps: ProcessorDeps)
     metricSets,
     rateSkips,
   };
-  const replies = await redis
-    .multi()
-    .hset(keys.windowNodes(windowStartMs), keys.rollupsField, encodeMetricSets(rollups))
-    .pexpire(keys.windowNodes(windowStartMs), deps.stagingTtlMs)
-    .set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX')
-    .exec();
-  const first = replies?.[2]?.[1] === 'OK';
+  const finalizing = redis.multi().set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX');
+  stageMetricSets(finalizing, keys, windowStartMs, rollups, deps.stagingTtlMs);
+  const replies = await finalizing.exec();
+  const first = replies?.[0]?.[1] === 'OK';
   const stored = first ? summary : (JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary);
   // A sink whose backlog is full (down for long) does not get this window; the drop is counted.
   const accepting: string[] = [];

@@ -87,8 +87,8 @@ describe('pipeline through real queues (Redis, simulator)', () => {
     // Once every sink has written the window, its staged sets are freed.
     const { redis, keys } = harness.runtime;
     const freedBy = Date.now() + 2000;
-    while ((await redis.exists(keys.windowNodes(second.windowStartMs))) === 1 && Date.now() < freedBy) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await redis.exists(keys.windowNodes(second.windowStartMs), keys.windowPartials(second.windowStartMs)), 0);
+    while ((await redis.exists(keys.windowSets(second.windowStartMs))) === 1 && Date.now() < freedBy) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await redis.exists(keys.windowSets(second.windowStartMs), keys.windowLong(second.windowStartMs), keys.windowPartials(second.windowStartMs)), 0);
   });
 
   it('a container restart between windows yields no rate for that window, then rates resume', async () => {

@@ -8,20 +8,23 @@ import { StoreReader } from '../../services/api/store.js';
 import type { WindowSummary } from '../../services/common/jobs.js';
 import { redisKeys } from '../../services/common/keys.js';
 import type { MetricSet } from '../../services/common/metric-set.js';
+import { stageMetricSets } from '../../services/common/staging.js';
+import type { WindowBatch } from '../../services/exporter/sink.js';
 import { StoreSink } from '../../services/exporter/sinks/store.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
 
 const POD = 'namespace:default/pod:web-1';
 
-function window(windowStartMs: number, cpu: number, memory: bigint | number): { summary: WindowSummary; chunks(): AsyncIterable<MetricSet[]> } {
+const keys = redisKeys('store-test');
+
+/** Stages one pod set for window W as the processor would, and returns the window for the sink. */
+async function window(redis: Redis, windowStartMs: number, cpu: number, memory: bigint | number): Promise<WindowBatch> {
   const summary: WindowSummary = { windowStartMs, windowEndMs: windowStartMs + 60_000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: windowStartMs + 66_000, metricSets: 1, rateSkips: {} };
   const set: MetricSet = { key: POD, type: 'pod', labels: { type: 'pod' }, scrapeTimeMs: windowStartMs + 60_000, sampleTimesMs: {}, values: { 'cpu/usage_rate': cpu, 'memory/usage': memory, 'memory/working_set': 42 }, labeled: [] };
-  return {
-    summary,
-    async *chunks() {
-      yield [set];
-    },
-  };
+  const staging = redis.multi();
+  stageMetricSets(staging, keys, windowStartMs, [set], 60_000);
+  await staging.exec();
+  return { summary, chunks: () => assert.fail('the store copies staging; it reads no chunks') };
 }
 
 describe('short-term store (real Redis)', () => {
@@ -37,11 +40,10 @@ describe('short-term store (real Redis)', () => {
   });
 
   it('serves any metric while a window is fully kept, then only cpu/usage_rate and memory/usage, then nothing', async () => {
-    const keys = redisKeys('store-test');
     const sink = new StoreSink(redis, keys, { windowRetentionMs: 300, longRetentionMs: 120_000 });
     const reader = new StoreReader(redis, keys);
-    await sink.write(window(0, 100, 2n ** 60n));
-    await sink.write(window(60_000, 200, 5));
+    await sink.write(await window(redis, 0, 100, 2n ** 60n));
+    await sink.write(await window(redis, 60_000, 200, 5));
     assert.deepEqual(await reader.windows(), [0, 60_000]);
     assert.deepEqual((await reader.series(POD, 'memory/working_set')).map((p) => p.value), [42, 42]);
     assert.deepEqual(await reader.series(POD, 'cpu/usage_rate', 100_000, 200_000), [{ timestampMs: 120_000, value: 200 }], 'time range is by window end');
@@ -51,7 +53,7 @@ describe('short-term store (real Redis)', () => {
     assert.deepEqual((await reader.series(POD, 'cpu/usage_rate')).map((p) => p.value), [100, 200]);
     assert.deepEqual((await reader.series(POD, 'memory/usage')).map((p) => p.value), [2n ** 60n, 5], 'exact above 2^53');
     // A window past the long retention drops older windows from the index and their summaries.
-    await sink.write(window(300_000, 300, 7));
+    await sink.write(await window(redis, 300_000, 300, 7));
     assert.deepEqual(await reader.windows(), [300_000]);
     assert.equal(await reader.summary(0), undefined);
     assert.ok((await redis.pttl(keys.storeLong(300_000))) <= 120_000);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMetricSets } from '../../services/common/batch-codec.js';
 import { ScrapeError } from '../../services/scraper/kubelet-client.js';
 import { scrapeNode, type ScrapeDeps } from '../../services/scraper/scrape.js';
 import { summaryFixture } from '../helpers.js';
@@ -9,26 +8,26 @@ const job = { windowStartMs: 60_000, nodeName: 'node1', kubeletUrl: 'https://10.
 const deps = (fetch: ScrapeDeps['fetchSummary'], nowMs = 100_000): ScrapeDeps => ({ fetchSummary: fetch, maxResponseBytes: 1 << 20, now: () => nowMs });
 
 describe('scrape handler', () => {
-  it('fetches /stats/summary and hands the processor the parsed sets', async () => {
+  it('fetches /stats/summary and hands the processor the summary as the kubelet sent it', async () => {
     let askedUrl = '';
+    const text = summaryFixture('telegraf_stats_summary.json');
     const result = await scrapeNode(job, deps(async (_node, url) => {
       askedUrl = url;
-      return { body: Buffer.from(summaryFixture('telegraf_stats_summary.json')), receivedAtMs: 100_100, latencyMs: 12 };
+      return { body: Buffer.from(text), receivedAtMs: 100_100, latencyMs: 12 };
     }));
     assert.equal(askedUrl, 'https://10.0.0.1:10250/stats/summary');
-    assert.equal(result.outcome.status, 'ok');
-    const sets = decodeMetricSets(result.batch!);
-    assert.ok(sets.some((s) => s.key === 'namespace:foons/pod:foopod'));
-    assert.ok(sets.some((s) => s.values['memory/page_faults'] === 4769397409), 'a counter above 2^32 arrives intact');
+    assert.deepEqual(result.outcome, { status: 'ok', bytes: Buffer.byteLength(text), durationMs: 12, receivedAtMs: 100_100 });
+    assert.equal(result.summary, text);
   });
-  it('a kubelet error, bad JSON or a job past its deadline becomes a failed outcome with its reason; nothing is thrown', async () => {
+  it('a kubelet error, a body that is not UTF-8 or a job past its deadline becomes a failed outcome with its reason; nothing is thrown', async () => {
     const refused = await scrapeNode(job, deps(async () => {
       throw new ScrapeError('node1', 'unauthorized', 'HTTP 401');
     }));
     assert.deepEqual([refused.outcome.status, refused.outcome.status === 'failed' && refused.outcome.reason], ['failed', 'unauthorized']);
-    const garbage = await scrapeNode(job, deps(async () => ({ body: Buffer.from('{"node": {'), receivedAtMs: 1, latencyMs: 1 })));
-    assert.equal(garbage.outcome.status === 'failed' && garbage.outcome.reason, 'bad_summary');
-    assert.equal(garbage.batch, undefined);
+    const binary = await scrapeNode(job, deps(async () => ({ body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), receivedAtMs: 1, latencyMs: 1 })));
+    assert.equal(binary.outcome.status === 'failed' && binary.outcome.reason, 'bad_summary');
+    assert.match(binary.outcome.status === 'failed' ? binary.outcome.message : '', /not valid UTF-8/);
+    assert.equal(binary.summary, undefined);
     const late = await scrapeNode(job, deps(async () => assert.fail('must not fetch'), 250_000));
     assert.equal(late.outcome.status === 'failed' && late.outcome.reason, 'too_late');
   });

@@ -142,6 +142,19 @@ describe('summary parser: uint64 values stay exact', () => {
     const pods = parseSummary(text).metricSets.filter((s) => s.type === 'pod');
     assert.ok(pods.some((p) => p.labels.pod_name === 'pod-12345678901234567890'));
   });
+
+  it('tells a long integer from one inside a string with escaped quotes, and a long negative one from a positive', () => {
+    const trap = 'x\\": 12345678901234567890, \\"y';
+    const text = summaryFixture(TELEGRAF).replace('"name": "foopod"', `"name": "${trap}"`).replace('"capacityBytes": ', '"capacityBytes": 18446744073709551615, "ignored": ');
+    const sets = parseSummary(text).metricSets;
+    assert.ok(sets.some((s) => s.labels.pod_name === 'x": 12345678901234567890, "y'), 'the string survives unchanged');
+    assert.ok(sets.some((s) => s.labeled.some((v) => v.name === 'filesystem/limit' && v.value === 18446744073709551615n)));
+    // Two different literals that round to one double (2^64): both still exact.
+    const twins = parseSummary(text.replace('"availableBytes": ', '"availableBytes": 18446744073709551614, "ignored": ')).metricSets.flatMap((s) => s.labeled);
+    assert.ok(twins.some((v) => v.name === 'filesystem/limit' && v.value === 18446744073709551615n));
+    assert.ok(twins.some((v) => v.name === 'filesystem/available' && v.value === 18446744073709551614n));
+    expectParseError(summaryFixture(TELEGRAF).replace(/"usageCoreNanoSeconds": \d+/, '"usageCoreNanoSeconds": -12345678901234567890'), /usageCoreNanoSeconds: must not be negative, got -12345678901234567890/);
+  });
 });
 
 describe('summary parser: network from interfaces[]', () => {
