@@ -2,20 +2,25 @@
  * `podometer bench`: the pipeline's cost, measured as it runs in production: a private Redis, the
  * simulator and each role as its own process. After one warm-up window it runs `--windows`
  * windows and prints, per role and for Redis (the simulator's own CPU apart):
- *   CPU seconds per node-scrape (from /proc/<pid>/stat), peak RSS (VmHWM), window latency
- *   (window end to finalized, p50/p99/max), windows finalized late or incomplete.
- * It also measures the limit: the same summaries parsed, processed and encoded in one tight loop
- * in this process with no queues, and the pipeline's ratio to it.
- * Linux only (/proc). The scale curve (--curve) is not built yet.
+ *   CPU seconds per node-scrape (from /proc/<pid>/stat), peak RSS (VmHWM), window latency from
+ *   the window's scrape time to the window written to the store and each sink (p50/p99/max),
+ *   bytes scraped per node, jobs per second, scrape failures, windows finalized late or incomplete,
+ *   and the limit: the same summaries parsed, processed and encoded in one tight loop in this
+ *   process with no queues, and the pipeline's ratio to it.
+ * `--curve 100,1000,5000` runs the whole measurement once per size and prints one line per size.
+ * `--profile DIR` runs every role under the V8 CPU profiler and prints each role's costliest functions.
+ * Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
+import type { ConfigReader } from '../common/runtime.js';
 import type { WindowSummary } from '../common/jobs.js';
 import { redisKeys } from '../common/keys.js';
+import { sinkNames } from '../common/sink-config.js';
 import { freePort, LocalRedis } from '../../simulator/redis-server.js';
 
 export const BENCH_OPTIONS: readonly OptionSpec[] = [
@@ -26,14 +31,19 @@ export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'resolution', type: 'duration', min: 5000, default: 30_000, description: 'Window length.', env: false },
   { name: 'scrapers', type: 'integer', min: 1, default: 1, description: 'Scraper processes.', env: false },
   { name: 'processors', type: 'integer', min: 1, default: 1, description: 'Processor processes.', env: false },
-  { name: 'sink', type: 'strings', default: [], valueName: 'URI', description: 'Sinks (as --sink of the roles).', env: false },
+  { name: 'sink', type: 'strings', default: [], valueName: 'URI', description: 'Sinks besides the store (as --sink of the roles).', env: false },
+  { name: 'curve', type: 'list', default: [], valueName: 'N,N,...', description: 'Node counts to measure one after another (one line each); overrides --nodes.', env: false, check: (n) => (/^[1-9]\d*$/.test(n) ? undefined : 'must be a node count') },
+  { name: 'profile', type: 'string', default: '', valueName: 'DIR', description: 'Run every role under the V8 CPU profiler (profiles in DIR) and print its costliest functions.', env: false },
   { name: 'json', type: 'string', default: '', valueName: 'FILE', description: 'Also write the figures as JSON here.', env: false },
 ];
 
-export const BENCH_HELP = usage('podometer bench [--nodes N] [--pods-per-node M] [--windows W] [--resolution 30s]', 'Runs the simulator and every role as its own process and measures the pipeline.', BENCH_OPTIONS);
+export const BENCH_HELP = usage('podometer bench [--nodes N | --curve N,N,...] [--pods-per-node M] [--windows W] [--resolution 30s]', 'Runs the simulator and every role as its own process and measures the pipeline.', BENCH_OPTIONS);
 
 const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'podometer.js');
 const TICKS_PER_SECOND = 100;
+const MiB = 2 ** 20;
+/** The limit is measured on at most this many nodes: its cost per node does not depend on the count. */
+const LIMIT_SAMPLE_NODES = 1000;
 
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -45,18 +55,55 @@ function peakRssBytes(pid: number): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+interface Latency {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Everything one size measured. Times in seconds unless named otherwise. */
+export interface BenchResult {
+  nodes: number;
+  podsPerNode: number;
+  windows: number;
+  resolutionMs: number;
+  roles: Record<string, { cpuSeconds: number; peakRssBytes: number }>;
+  pipelineCpuMsPerNodeScrape: number;
+  pipelinePeakRssBytes: number;
+  limitCpuMsPerNodeScrape: number;
+  /** From the window's scrape time to the window written, by sink (`store` first). */
+  latencySeconds: Record<string, Latency>;
+  windowsLate: number;
+  windowsIncomplete: number;
+  scrapeFailures: number;
+  bytesPerScrape: number;
+  /** Scrape and process jobs per second while a window is being scraped (scrape time to finalized). */
+  jobsPerSecond: number;
+  /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
+  redisCommands: { command: string; calls: number; seconds: number }[];
+  summaries: WindowSummary[];
+}
+
+/** `INFO commandstats` -> calls and CPU seconds per command (a Lua script's commands count under eval/evalsha). */
+function parseCommandStats(info: string): BenchResult['redisCommands'] {
+  const rows: BenchResult['redisCommands'] = [];
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) rows.push({ command: match[1]!, calls: Number(match[2]), seconds: Number(match[3]) / 1e6 });
+  return rows.sort((a, b) => b.seconds - a.seconds);
+}
+
 /**
- * The limit: the work a window needs, with no queues and no Redis. Fetches every node's summary
- * twice (two samples, for rates), then in one tight loop parses, processes (rates, enrichment,
- * aggregation) and encodes each node as the pipeline would for the store. CPU seconds per node.
+ * The limit: the work a window needs, with no queues and no Redis. Fetches the summaries of up to
+ * LIMIT_SAMPLE_NODES nodes twice (two samples, for rates), then in one tight loop parses,
+ * processes (rates, enrichment, aggregation) and encodes each node for the store.
+ * CPU seconds per node.
  */
-async function measureLimit(apiUrl: string, caFile: string, nodes: number): Promise<number> {
+async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
   const { KubeletClient } = await import('../scraper/kubelet-client.js');
   const { parseSummary } = await import('../common/summary-parser.js');
   const { processNode } = await import('../processor/process-node.js');
   const { DEFAULT_ENRICH_OPTIONS } = await import('../processor/enrich.js');
-  const { encodeLongTermValues, encodeMetricSet } = await import('../common/batch-codec.js');
-  const targets = (await (await fetch(`${apiUrl}/simulator/nodes`)).json()) as { name: string; url: string }[];
+  const { encodeLongTermValues, encodeMetricSet, encodeMetricSets } = await import('../common/batch-codec.js');
+  const targets = ((await (await fetch(`${apiUrl}/simulator/nodes`)).json()) as { name: string; url: string }[]).slice(0, LIMIT_SAMPLE_NODES);
   const client = new KubeletClient({ caPem: readFileSync(caFile, 'utf8'), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
   const fetchAll = async (): Promise<Buffer[]> => {
     const bodies: Buffer[] = [];
@@ -72,7 +119,8 @@ async function measureLimit(apiUrl: string, caFile: string, nodes: number): Prom
     const context = { nodeName: targets[i]!.name, node: undefined, pods: [], namespaces: new Map() };
     const previous = processNode(parseSummary(first[i]!, { nodeName: targets[i]!.name }).metricSets, [], context, DEFAULT_ENRICH_OPTIONS).rateSample;
     const result = processNode(parseSummary(second[i]!, { nodeName: targets[i]!.name }).metricSets, previous, context, DEFAULT_ENRICH_OPTIONS);
-    // What the store needs: each set's JSON and its long-term values.
+    // What must be kept: the rate sample for the next window, and each set's JSON and long-term values for the store.
+    encodeMetricSets(result.rateSample);
     for (const set of result.sets) {
       encodeMetricSet(set);
       encodeLongTermValues(set);
@@ -80,85 +128,213 @@ async function measureLimit(apiUrl: string, caFile: string, nodes: number): Prom
   }
   const used = process.cpuUsage(started);
   // Each node was parsed and processed twice (the first sample has no rates): count one window's worth.
-  return (used.user + used.system) / 1e6 / 2 / nodes;
+  return (used.user + used.system) / 1e6 / 2 / targets.length;
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const latencyOf = (values: number[]): Latency => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
+};
 
-export async function runBench(argv: readonly string[]): Promise<number> {
-  const config = loadRoleConfig(BENCH_OPTIONS, argv, BENCH_HELP);
-  if (!config) return 0;
-  const { get } = config;
-  const nodes = get.number('nodes');
+/** Stops a child with SIGTERM (so a profiled role writes its profile), SIGKILL after 20 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** The functions with the most self time in the V8 CPU profiles under `dir`, as share of all samples. */
+export function topFunctions(dir: string, count: number): { share: number; name: string }[] {
+  // Share of the samples where the process was busy: idle time is not a cost.
+  const selfHits = new Map<string, number>();
+  let total = 0;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[] };
+    for (const node of profile.nodes) {
+      const hits = node.hitCount ?? 0;
+      const { functionName, url, lineNumber } = node.callFrame;
+      if (functionName === '(idle)') continue;
+      const where = url ? ` ${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : '';
+      const name = `${functionName || '(anonymous)'}${where}`;
+      selfHits.set(name, (selfHits.get(name) ?? 0) + hits);
+      total += hits;
+    }
+  }
+  return [...selfHits].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, hits]) => ({ share: hits / total, name }));
+}
+
+async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResult> {
   const windows = get.number('windows');
   const resolutionMs = get.number('resolution');
+  const podsPerNode = get.number('pods-per-node');
+  const profileDir = get.string('profile');
+  const sinks = sinkNames(get.list('sink'));
   const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-'));
   const children: { role: string; process: ChildProcess }[] = [];
   const redis = await LocalRedis.start(join(dir, 'redis'));
   const apiPort = await freePort();
   const spawnRole = (role: string, args: string[]): ChildProcess => {
-    const child = spawn(process.execPath, [CLI, role, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const index = children.filter((c) => c.role === role).length;
+    const profiling = profileDir && role !== 'simulate' ? [`--cpu-prof`, `--cpu-prof-dir=${join(profileDir, `${nodes}`, `${role}-${index}`)}`] : [];
+    if (profiling.length > 0) mkdirSync(join(profileDir, `${nodes}`, `${role}-${index}`), { recursive: true });
+    const child = spawn(process.execPath, [...profiling, CLI, role, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
     children.push({ role, process: child });
     return child;
   };
   const client = new Redis(redis.url);
   try {
-    spawnRole('simulate', ['--nodes', String(nodes), '--pods-per-node', String(get.number('pods-per-node')), '--containers-per-pod', String(get.number('containers-per-pod')), '--api-port', String(apiPort), '--state-dir', join(dir, 'sim')]);
+    spawnRole('simulate', ['--nodes', String(nodes), '--pods-per-node', String(podsPerNode), '--containers-per-pod', String(get.number('containers-per-pod')), '--api-port', String(apiPort), '--state-dir', join(dir, 'sim')]);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     for (let ready = false; !ready; ) {
       ready = await fetch(`${apiUrl}/simulator/stats`).then((r) => r.ok, () => false);
       if (!ready) await new Promise((r) => setTimeout(r, 500));
     }
-    const common = [`--redis-url=${redis.url}`, '--log-level=warn', '--metrics-address=127.0.0.1:0', ...get.list('sink').map((s) => `--sink=${s}`)];
+    const common = [`--redis-url=${redis.url}`, '--log-level=warn', '--metrics-address=127.0.0.1:0'];
+    const withSinks = [...common, ...get.list('sink').map((s) => `--sink=${s}`)];
     const source = [`--source=kubernetes.summary_api:${apiUrl}?inClusterConfig=false&kubeletHttps=true`];
-    spawnRole('exporter', common);
-    for (let i = 0; i < get.number('processors'); i++) spawnRole('processor', common);
-    for (let i = 0; i < get.number('scrapers'); i++) spawnRole('scraper', [...common.filter((a) => !a.startsWith('--sink')), ...source, `--kubelet-ca-file=${join(dir, 'sim', 'kubelet-ca.crt')}`]);
-    spawnRole('scheduler', [...common.filter((a) => !a.startsWith('--sink')), ...source, '--kubelet-use-node-status-port', '--kubelet-preferred-address-types=InternalIP', `--metric-resolution=${resolutionMs}ms`]);
+    spawnRole('exporter', withSinks);
+    for (let i = 0; i < get.number('processors'); i++) spawnRole('processor', withSinks);
+    for (let i = 0; i < get.number('scrapers'); i++) spawnRole('scraper', [...common, ...source, `--kubelet-ca-file=${join(dir, 'sim', 'kubelet-ca.crt')}`]);
+    spawnRole('scheduler', [...common, ...source, '--kubelet-use-node-status-port', '--kubelet-preferred-address-types=InternalIP', `--metric-resolution=${resolutionMs}ms`]);
     const keys = redisKeys();
     const summaries = async (): Promise<WindowSummary[]> => Object.values(await client.hgetall(keys.storeSummaries)).map((t) => JSON.parse(t) as WindowSummary).sort((a, b) => a.windowStartMs - b.windowStartMs);
     const waitForWindows = async (count: number, after: number): Promise<WindowSummary[]> => {
-      const deadline = Date.now() + (count + 3) * resolutionMs + 120_000;
+      const deadline = Date.now() + (count + 3) * resolutionMs + 180_000;
       for (;;) {
         const done = (await summaries()).filter((s) => s.windowStartMs > after);
         if (done.length >= count) return done.slice(0, count);
-        if (Date.now() > deadline) throw new Error(`only ${done.length} of ${count} windows finalized in time`);
+        if (Date.now() > deadline) throw new Error(`only ${done.length} of ${count} windows reached the store in time`);
         await new Promise((r) => setTimeout(r, 1000));
       }
     };
-    console.log(`bench: ${nodes} nodes x ${get.number('pods-per-node')} pods, ${resolutionMs / 1000} s windows; warming up ...`);
+    const simulatorStats = async (): Promise<{ summariesServed: number; bytesServed: number }> => (await (await fetch(`${apiUrl}/simulator/stats`)).json()) as { summariesServed: number; bytesServed: number };
+    console.log(`bench: ${nodes} nodes x ${podsPerNode} pods, ${resolutionMs / 1000} s windows; warming up ...`);
     const [warmup] = await waitForWindows(1, 0);
-    const redisPid = redis.pid;
-    const pids = [...children.map((c) => ({ role: c.role, pid: c.process.pid! })), ...(redisPid ? [{ role: 'redis', pid: redisPid }] : [])];
+    const pids = [...children.map((c) => ({ role: c.role, pid: c.process.pid! })), ...(redis.pid ? [{ role: 'redis', pid: redis.pid }] : [])];
     const before = new Map(pids.map((p) => [p.pid, cpuSeconds(p.pid)]));
+    const servedBefore = await simulatorStats();
+    await client.config('RESETSTAT');
     const measured = await waitForWindows(windows, warmup!.windowStartMs);
-    const rows = new Map<string, { cpuSeconds: number; peakRssBytes: number }>();
+    const servedAfter = await simulatorStats();
+    const redisCommands = parseCommandStats(await client.info('commandstats'));
+    const roles: BenchResult['roles'] = {};
     for (const { role, pid } of pids) {
-      const row = rows.get(role) ?? { cpuSeconds: 0, peakRssBytes: 0 };
+      const row = (roles[role] ??= { cpuSeconds: 0, peakRssBytes: 0 });
       row.cpuSeconds += cpuSeconds(pid) - before.get(pid)!;
       row.peakRssBytes += peakRssBytes(pid);
-      rows.set(role, row);
     }
-    const latencies = measured.map((s) => (s.finalizedAtMs - s.windowEndMs) / 1000).sort((a, b) => a - b);
+    // Each sink's write time of every measured window (the newest write of a window wins nothing: the first counts).
+    const latencySeconds: Record<string, Latency> = {};
+    for (const sink of sinks) {
+      const written = new Map<number, number>();
+      for (const member of await client.zrange(keys.sinkWritten(sink), 0, -1)) {
+        const [windowStartMs, writtenAtMs] = member.split('-').map(Number) as [number, number];
+        if (!written.has(windowStartMs)) written.set(windowStartMs, writtenAtMs);
+      }
+      latencySeconds[sink] = latencyOf(measured.filter((s) => written.has(s.windowStartMs)).map((s) => (written.get(s.windowStartMs)! - s.scrapeAtMs) / 1000));
+    }
     const scrapes = nodes * windows;
-    const pipelineRoles = [...rows.keys()].filter((r) => r !== 'simulate');
-    const total = pipelineRoles.reduce((sum, r) => sum + rows.get(r)!.cpuSeconds, 0);
-    const totalRss = pipelineRoles.reduce((sum, r) => sum + rows.get(r)!.peakRssBytes, 0);
-    const lines = [`\n${'ROLE'.padEnd(12)}${'CPU s'.padStart(10)}${'ms/node-scrape'.padStart(16)}${'peak RSS MiB'.padStart(14)}`];
-    for (const [role, row] of rows) lines.push(`${(role === 'simulate' ? 'simulator*' : role).padEnd(12)}${row.cpuSeconds.toFixed(2).padStart(10)}${((row.cpuSeconds * 1000) / scrapes).toFixed(3).padStart(16)}${(row.peakRssBytes / 2 ** 20).toFixed(0).padStart(14)}`);
-    lines.push(`${'pipeline'.padEnd(12)}${total.toFixed(2).padStart(10)}${((total * 1000) / scrapes).toFixed(3).padStart(16)}${(totalRss / 2 ** 20).toFixed(0).padStart(14)}   (${((totalRss / nodes) / 2 ** 20).toFixed(3)} MiB per node)`);
-    lines.push('* the simulator is not part of the pipeline and is not counted in its total');
-    const limitSeconds = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'), nodes);
-    lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${(limitSeconds * 1000).toFixed(3)} ms per node-scrape; the pipeline is ${((total / scrapes) / limitSeconds).toFixed(1)}x that`);
-    lines.push(`window latency (window end to finalized): p50 ${percentile(latencies, 50).toFixed(1)} s, p99 ${percentile(latencies, 99).toFixed(1)} s, max ${latencies.at(-1)!.toFixed(1)} s`);
-    lines.push(`windows: ${measured.length} measured, ${measured.filter((s) => s.finalizedBy !== 'complete').length} finalized at the deadline, ${measured.filter((s) => s.okNodes < s.expectedNodes).length} incomplete`);
-    console.log(lines.join('\n'));
-    const json = get.string('json');
-    if (json) writeFileSync(json, JSON.stringify({ nodes, podsPerNode: get.number('pods-per-node'), windows, resolutionMs, roles: Object.fromEntries(rows), pipelineCpuMsPerNodeScrape: (total * 1000) / scrapes, pipelinePeakRssBytes: totalRss, limitCpuMsPerNodeScrape: limitSeconds * 1000, latencySeconds: latencies, summaries: measured }, null, 2));
-    return 0;
+    const pipelineRoles = Object.keys(roles).filter((r) => r !== 'simulate');
+    const total = pipelineRoles.reduce((sum, r) => sum + roles[r]!.cpuSeconds, 0);
+    const limitSeconds = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
+    const burstSeconds = measured.reduce((sum, s) => sum + (s.finalizedAtMs - s.scrapeAtMs) / 1000, 0);
+    return {
+      nodes,
+      podsPerNode,
+      windows,
+      resolutionMs,
+      roles,
+      pipelineCpuMsPerNodeScrape: (total * 1000) / scrapes,
+      pipelinePeakRssBytes: pipelineRoles.reduce((sum, r) => sum + roles[r]!.peakRssBytes, 0),
+      limitCpuMsPerNodeScrape: limitSeconds * 1000,
+      latencySeconds,
+      windowsLate: measured.filter((s) => s.finalizedBy !== 'complete').length,
+      windowsIncomplete: measured.filter((s) => s.okNodes < s.expectedNodes).length,
+      scrapeFailures: measured.reduce((sum, s) => sum + Object.keys(s.failedNodes).length + s.missedNodes.length, 0),
+      bytesPerScrape: (servedAfter.bytesServed - servedBefore.bytesServed) / Math.max(1, servedAfter.summariesServed - servedBefore.summariesServed),
+      jobsPerSecond: (2 * measured.reduce((sum, s) => sum + s.okNodes, 0)) / burstSeconds,
+      redisCommands,
+      summaries: measured,
+    };
   } finally {
-    for (const { process: child } of children) child.kill('SIGKILL');
+    await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));
+    await Promise.all(children.map((c) => stop(c.process)));
     client.disconnect();
     await redis.stop();
   }
+}
+
+const fixed = (value: number, digits: number, width: number): string => value.toFixed(digits).padStart(width);
+
+function sizeTable(result: BenchResult, profileDir: string): string {
+  const scrapes = result.nodes * result.windows;
+  const lines = [`\n${'ROLE'.padEnd(12)}${'CPU s'.padStart(10)}${'ms/node-scrape'.padStart(16)}${'peak RSS MiB'.padStart(14)}`];
+  for (const [role, row] of Object.entries(result.roles)) {
+    lines.push(`${(role === 'simulate' ? 'simulator*' : role).padEnd(12)}${fixed(row.cpuSeconds, 2, 10)}${fixed((row.cpuSeconds * 1000) / scrapes, 3, 16)}${fixed(row.peakRssBytes / MiB, 0, 14)}`);
+  }
+  const total = (result.pipelineCpuMsPerNodeScrape * scrapes) / 1000;
+  lines.push(`${'pipeline'.padEnd(12)}${fixed(total, 2, 10)}${fixed(result.pipelineCpuMsPerNodeScrape, 3, 16)}${fixed(result.pipelinePeakRssBytes / MiB, 0, 14)}   (${(result.pipelinePeakRssBytes / result.nodes / MiB).toFixed(3)} MiB per node)`);
+  lines.push('* the simulator is not part of the pipeline and is not counted in its total');
+  lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
+  for (const [sink, l] of Object.entries(result.latencySeconds)) lines.push(`window latency (scrape time to written to ${sink}): p50 ${l.p50.toFixed(1)} s, p99 ${l.p99.toFixed(1)} s, max ${l.max.toFixed(1)} s`);
+  lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
+  lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape+process jobs per second while a window is in flight`);
+  if (profileDir) {
+    lines.push(`redis commands (Redis's own time over the measured windows):`);
+    for (const { command, calls, seconds } of result.redisCommands.slice(0, 8)) lines.push(`  ${fixed(seconds, 2, 7)} s  ${String(calls).padStart(8)} calls  ${command}`);
+    for (const role of Object.keys(result.roles).filter((r) => r !== 'simulate' && r !== 'redis')) {
+      const roleDirs = readdirSync(join(profileDir, String(result.nodes))).filter((d) => d.startsWith(`${role}-`));
+      for (const roleDir of roleDirs) {
+        lines.push(`profile ${roleDir} (self time, share of its busy samples):`);
+        for (const { share, name } of topFunctions(join(profileDir, String(result.nodes), roleDir), 10)) lines.push(`  ${fixed(share * 100, 1, 5)}%  ${name}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+function curveLine(result: BenchResult): string {
+  const role = (name: string): number => ((result.roles[name]?.cpuSeconds ?? 0) * 1000) / (result.nodes * result.windows);
+  const store = result.latencySeconds['store']!;
+  return [
+    String(result.nodes).padStart(7),
+    fixed(result.pipelineCpuMsPerNodeScrape, 2, 8),
+    ...['scraper', 'processor', 'exporter', 'redis', 'scheduler'].map((r) => fixed(role(r), 2, 7)),
+    fixed(result.limitCpuMsPerNodeScrape, 2, 7),
+    fixed(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape, 1, 6),
+    fixed(result.pipelinePeakRssBytes / result.nodes / MiB, 3, 9),
+    `${fixed(store.p50, 1, 6)}${fixed(store.p99, 1, 6)}${fixed(store.max, 1, 6)}`,
+    `${String(result.windowsLate).padStart(5)}${String(result.windowsIncomplete).padStart(5)}`,
+  ].join('');
+}
+
+const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'MiB/node'.padStart(9)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
+${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(50)}${''.padStart(15)}${'(s to store)'.padStart(18)}`;
+
+export async function runBench(argv: readonly string[]): Promise<number> {
+  const config = loadRoleConfig(BENCH_OPTIONS, argv, BENCH_HELP);
+  if (!config) return 0;
+  const { get } = config;
+  const sizes = get.list('curve').length > 0 ? get.list('curve').map(Number) : [get.number('nodes')];
+  const results: BenchResult[] = [];
+  for (const nodes of sizes) {
+    const result = await measureSize(get, nodes);
+    results.push(result);
+    console.log(sizeTable(result, get.string('profile')));
+  }
+  if (results.length > 1) {
+    console.log(`\nscale curve (${get.number('pods-per-node')} pods per node, ${get.number('resolution') / 1000} s windows, ${get.number('windows')} windows each):\n${CURVE_HEADER}\n${results.map(curveLine).join('\n')}`);
+  }
+  const json = get.string('json');
+  if (json) writeFileSync(json, JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
+  return 0;
 }

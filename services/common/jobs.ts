@@ -61,13 +61,15 @@ export type NodeOutcome =
   | { status: 'ok'; bytes: number; durationMs: number; receivedAtMs: number }
   | { status: 'failed'; reason: ScrapeFailureReason | 'bad_summary' | 'too_late'; message: string; durationMs: number };
 
-/** What a scraper hands the processor (queue `process`, id `process-<node>-<W>`). */
+/**
+ * What a scraper hands the processor (queue `process`, id `process-<node>-<W>`). When the outcome
+ * is ok, the response itself waits in Redis under `scrapedSummary(node, W)`: kept out of the job
+ * so BullMQ's scripts never carry (and JSON-escape) 60 KB per node.
+ */
 export interface ProcessJob {
   windowStartMs: number;
   nodeName: string;
   outcome: NodeOutcome;
-  /** The kubelet's /stats/summary response as text (the processor parses it); absent when the scrape failed. */
-  summary?: string;
 }
 
 /** Queue `finalize`, id `finalize-<W>`: added delayed to the deadline, promoted when all nodes are in. */
@@ -119,6 +121,8 @@ export interface WindowSummary {
   windowStartMs: number;
   /** The time every point of the window is reported at (Heapster's batch timestamp). */
   windowEndMs: number;
+  /** When the window's scrapes began (window end plus the scrape offset). */
+  scrapeAtMs: number;
   expectedNodes: number;
   okNodes: number;
   failedNodes: Record<string, string>;

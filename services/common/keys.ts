@@ -12,6 +12,9 @@
  *   P:window:<W>:sets               hash metric-set key -> metric set JSON (staging, as the store keeps it)
  *   P:window:<W>:long               hash metric-set key -> "cpu/usage_rate|memory/usage" (staging)
  *   P:window:<W>:outcomes           hash node -> NodeOutcome JSON (ok or failed, with the reason)
+ *   P:window:<W>:scraped:<node>     string: the node's /stats/summary response as received (bytes),
+ *                                   from the scraper until the processor has staged it; expires
+ *                                   after the window's deadline
  *   P:window:<W>:partials           hash node -> that node's namespace/cluster partial sums
  *   P:window:<W>:summary            string: WindowSummary JSON, written when the window finalizes
  *   P:window:<W>:exports            set of sinks that have yet to write the window; when it empties
@@ -24,6 +27,8 @@
  *   P:store:windows                 sorted set of finalized window starts (score = W)
  *   P:store:summaries               hash W -> WindowSummary JSON
  *   P:sink:<name>:stats             hash counter -> value (points written, rejected, windows dropped)
+ *   P:sink:<name>:written           sorted set "<W>-<writtenAtMs>" by W: when each window reached the
+ *                                   sink (the newest 1000; for latency figures and `podometer bench`)
  *   P:events:resource-version       string: the eventer resumes its watch from here
  *   P:events:delivered              hash event uid -> "count|lastTimestampMs" last handed to the sinks
  *   P:events:seen                   sorted set event uid by lastTimestampMs (to trim `delivered`)
@@ -63,6 +68,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     windowSets: (windowStartMs: number): string => `${window(windowStartMs)}:sets`,
     windowLong: (windowStartMs: number): string => `${window(windowStartMs)}:long`,
     windowOutcomes: (windowStartMs: number): string => `${window(windowStartMs)}:outcomes`,
+    scrapedSummary: (nodeName: string, windowStartMs: number): string => `${window(windowStartMs)}:scraped:${nodeName}`,
     windowPartials: (windowStartMs: number): string => `${window(windowStartMs)}:partials`,
     windowSummary: (windowStartMs: number): string => `${window(windowStartMs)}:summary`,
     windowExports: (windowStartMs: number): string => `${window(windowStartMs)}:exports`,
@@ -74,6 +80,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     storeWindows: `${prefix}:store:windows`,
     storeSummaries: `${prefix}:store:summaries`,
     sinkStats: (sink: string): string => `${prefix}:sink:${sink}:stats`,
+    sinkWritten: (sink: string): string => `${prefix}:sink:${sink}:written`,
     eventsResourceVersion: `${prefix}:events:resource-version`,
     eventsDelivered: `${prefix}:events:delivered`,
     eventsSeen: `${prefix}:events:seen`,

@@ -17,6 +17,7 @@
  * - Beyond Heapster's summary source, pod-level `cpu` and `memory` blocks are read when the kubelet
  *   sends them (they include the pod sandbox); the pod aggregator fills them from containers otherwise.
  */
+import { isUtf8 } from 'node:buffer';
 import { AmbiguousLongInteger, LongIntegerLiterals, parseJsonLossless, readBigIntegerMarker } from './lossless-json.js';
 import {
   LABEL,
@@ -50,7 +51,6 @@ export interface ParseSummaryOptions {
 }
 
 type JsonObject = Record<string, unknown>;
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Reads typed fields out of untrusted JSON, failing with the path of the offending field. */
@@ -129,17 +129,21 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/** Throws a SummaryParseError unless the body is within `maxBytes` and valid UTF-8 (without decoding it). */
+export function checkSummaryBody(body: Uint8Array, nodeName: string, maxBytes = DEFAULT_MAX_SUMMARY_BYTES): void {
+  if (body.byteLength > maxBytes) throw new SummaryParseError(nodeName, '', `response of ${body.byteLength} bytes exceeds the ${maxBytes}-byte limit`);
+  if (!isUtf8(body)) throw new SummaryParseError(nodeName, '', 'response is not valid UTF-8');
+}
+
 /** A response body as text: within `maxBytes` and valid UTF-8, else a SummaryParseError. */
-export function summaryText(body: string | Uint8Array, nodeName: string, maxBytes = DEFAULT_MAX_SUMMARY_BYTES): string {
-  const byteLength = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (byteLength > maxBytes) {
-    throw new SummaryParseError(nodeName, '', `response of ${byteLength} bytes exceeds the ${maxBytes}-byte limit`);
+function summaryText(body: string | Uint8Array, nodeName: string, maxBytes = DEFAULT_MAX_SUMMARY_BYTES): string {
+  if (typeof body !== 'string') {
+    checkSummaryBody(body, nodeName, maxBytes);
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   }
-  try {
-    return typeof body === 'string' ? body : UTF8.decode(body);
-  } catch {
-    throw new SummaryParseError(nodeName, '', 'response is not valid UTF-8');
-  }
+  const byteLength = Buffer.byteLength(body);
+  if (byteLength > maxBytes) throw new SummaryParseError(nodeName, '', `response of ${byteLength} bytes exceeds the ${maxBytes}-byte limit`);
+  return body;
 }
 
 /** Parses one kubelet summary. Throws only SummaryParseError. */

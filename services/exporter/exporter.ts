@@ -16,6 +16,9 @@ const RELEASE_STAGING = `redis.call('srem', KEYS[1], ARGV[1])
 if redis.call('scard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) return 1 end
 return 0`;
 
+/** Windows whose write time is kept per sink (`sink:<name>:written`). */
+const WRITTEN_KEPT = 1000;
+
 export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, keys: RedisKeys, logger?: Logger): Promise<void> {
   const { windowStartMs } = job;
   const startedMs = Date.now();
@@ -26,6 +29,11 @@ export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, 
     if (error instanceof WindowGoneError || (error instanceof SinkWriteError && !error.retryable)) throw new UnrecoverableError(error.message);
     throw error;
   }
+  await redis
+    .multi()
+    .zadd(keys.sinkWritten(sink.name), windowStartMs, `${windowStartMs}-${Date.now()}`)
+    .zremrangebyrank(keys.sinkWritten(sink.name), 0, -(WRITTEN_KEPT + 1))
+    .exec();
   await redis.eval(RELEASE_STAGING, 4, keys.windowExports(windowStartMs), keys.windowSets(windowStartMs), keys.windowLong(windowStartMs), keys.windowPartials(windowStartMs), sink.name);
 }
 

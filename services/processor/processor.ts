@@ -36,9 +36,25 @@ export interface ProcessorDeps {
 /** Rate samples kept per node: the two newest windows (a retry of the newest still finds its predecessor). */
 const RATE_SAMPLES_KEPT = 2;
 
+/**
+ * A window's manifest never changes once written, and every node job of the window needs it: each
+ * process keeps the newest few. (Reading it per job cost O(nodes) per job: a 10,000-node manifest
+ * is ~200 KB of node names.)
+ */
+const MANIFESTS_KEPT = 4;
+const manifestCache = new WeakMap<RedisKeys, Map<number, WindowManifest>>();
+
 async function readManifest(deps: ProcessorDeps, windowStartMs: number): Promise<WindowManifest | undefined> {
+  let cached = manifestCache.get(deps.keys);
+  if (!cached) manifestCache.set(deps.keys, (cached = new Map()));
+  const known = cached.get(windowStartMs);
+  if (known) return known;
   const text = await deps.redis.get(deps.keys.windowManifest(windowStartMs));
-  return text ? (JSON.parse(text) as WindowManifest) : undefined;
+  if (!text) return undefined;
+  const manifest = JSON.parse(text) as WindowManifest;
+  cached.set(windowStartMs, manifest);
+  for (const windowKept of [...cached.keys()].sort((a, b) => b - a).slice(MANIFESTS_KEPT)) cached.delete(windowKept);
+  return manifest;
 }
 
 /** Namespaces change rarely and every node job reads them: read Redis at most once a second per process. */
@@ -59,18 +75,28 @@ function readNamespaces(deps: ProcessorDeps): Promise<Map<string, NamespaceMeta>
 export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Promise<NodeRecord> {
   const { redis, keys } = deps;
   const { windowStartMs, nodeName } = job;
-  const [manifest, finalized] = await Promise.all([readManifest(deps, windowStartMs), redis.exists(keys.windowSummary(windowStartMs))]);
+  const scrapedKey = keys.scrapedSummary(nodeName, windowStartMs);
+  const [manifest, finalized, body] = await Promise.all([
+    readManifest(deps, windowStartMs),
+    redis.exists(keys.windowSummary(windowStartMs)),
+    job.outcome.status === 'ok' ? redis.getBuffer(scrapedKey) : null,
+  ]);
   let record: NodeRecord = job.outcome;
   const staging = redis.multi();
   let sets: MetricSet[] | undefined;
-  if (job.outcome.status === 'ok' && job.summary !== undefined) {
-    try {
-      sets = parseSummary(job.summary, { nodeName, receivedAtMs: job.outcome.receivedAtMs }).metricSets;
-    } catch (error) {
-      if (!(error instanceof SummaryParseError)) throw error;
-      record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: job.outcome.durationMs };
-      deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
+  if (job.outcome.status === 'ok') {
+    if (body === null) {
+      record = { status: 'failed', reason: 'too_late', message: 'the scraped summary expired before it was processed', durationMs: job.outcome.durationMs };
+    } else {
+      try {
+        sets = parseSummary(body, { nodeName, receivedAtMs: job.outcome.receivedAtMs }).metricSets;
+      } catch (error) {
+        if (!(error instanceof SummaryParseError)) throw error;
+        record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: job.outcome.durationMs };
+        deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
+      }
     }
+    staging.del(scrapedKey);
   }
   if (sets !== undefined && job.outcome.status === 'ok') {
     const [podsText, nodeText, rateState, namespaces] = await Promise.all([
@@ -153,6 +179,7 @@ export async function finalizeWindow(windowStartMs: number, deps: ProcessorDeps)
   const summary: WindowSummary = {
     windowStartMs,
     windowEndMs: manifest.windowEndMs,
+    scrapeAtMs: manifest.scrapeAtMs,
     expectedNodes: manifest.expectedNodes.length,
     okNodes,
     failedNodes,

@@ -1,7 +1,7 @@
 /** `podometer scraper`: scrape workers; run as many as the cluster needs. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProcessJob, ScrapeJob } from '../common/jobs.js';
+import type { ScrapeJob } from '../common/jobs.js';
 import { JOB_ID, QUEUE } from '../common/keys.js';
 import { SERVICE_ACCOUNT_DIR } from '../common/kube.js';
 import { COMMON_OPTIONS, mergeOptions, SCRAPER_OPTIONS } from '../common/options.js';
@@ -12,6 +12,9 @@ import { KubeletClient } from './kubelet-client.js';
 import { scrapeNode } from './scrape.js';
 
 export const SCRAPER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, SCRAPER_OPTIONS);
+
+/** How long past the window's deadline a scraped response is kept for a processor that is behind. */
+const SCRAPED_KEPT_AFTER_DEADLINE_MS = 60_000;
 
 const readIf = (path: string): string | undefined => (path && existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
@@ -45,11 +48,14 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
     lockDurationMs: runtime.lockDurationMs,
     logger: runtime.logger,
     handle: async (job) => {
-      const result: ProcessJob = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
+      const { job: result, body } = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
       runtime.metrics.scraped(job.nodeName, result.outcome);
       if (result.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: result.outcome.reason, error: result.outcome.message });
-      // A completed process job carries a whole node batch: keep few. A duplicate added after one
-      // is removed is harmless (processing a node's window again overwrites the same staging field).
+      // The response waits for the processor until a while after the deadline (retries included);
+      // after that the window is finalized without the node anyway.
+      if (body) await runtime.redis.set(runtime.keys.scrapedSummary(job.nodeName, job.windowStartMs), body, 'PX', Math.max(job.deadlineMs - Date.now(), 0) + SCRAPED_KEPT_AFTER_DEADLINE_MS);
+      // A duplicate added after a completed one is removed is harmless (processing a node's window
+      // again overwrites the same staging fields).
       await runtime.queues.process.add('process', result, { jobId: JOB_ID.process(job.nodeName, job.windowStartMs), removeOnComplete: { age: 60, count: 1000 } });
       return result.outcome.status;
     },

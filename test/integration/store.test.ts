@@ -19,7 +19,7 @@ const keys = redisKeys('store-test');
 
 /** Stages one pod set for window W as the processor would, and returns the window for the sink. */
 async function window(redis: Redis, windowStartMs: number, cpu: number, memory: bigint | number): Promise<WindowBatch> {
-  const summary: WindowSummary = { windowStartMs, windowEndMs: windowStartMs + 60_000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: windowStartMs + 66_000, metricSets: 1, rateSkips: {} };
+  const summary: WindowSummary = { windowStartMs, windowEndMs: windowStartMs + 60_000, scrapeAtMs: windowStartMs + 65_000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: windowStartMs + 66_000, metricSets: 1, rateSkips: {} };
   const set: MetricSet = { key: POD, type: 'pod', labels: { type: 'pod' }, scrapeTimeMs: windowStartMs + 60_000, sampleTimesMs: {}, values: { 'cpu/usage_rate': cpu, 'memory/usage': memory, 'memory/working_set': 42 }, labeled: [] };
   const staging = redis.multi();
   stageMetricSets(staging, keys, windowStartMs, [set], 60_000);

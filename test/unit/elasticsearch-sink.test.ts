@@ -32,7 +32,7 @@ const podSet: MetricSet = {
 };
 
 function windowOf(sets: MetricSet[]): WindowBatch {
-  const summary: WindowSummary = { windowStartMs: WINDOW_END_MS - 60_000, windowEndMs: WINDOW_END_MS, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: WINDOW_END_MS + 6000, metricSets: sets.length, rateSkips: {} };
+  const summary: WindowSummary = { windowStartMs: WINDOW_END_MS - 60_000, windowEndMs: WINDOW_END_MS, scrapeAtMs: WINDOW_END_MS + 5000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: WINDOW_END_MS + 6000, metricSets: sets.length, rateSkips: {} };
   return {
     summary,
     async *chunks() {
