@@ -21,7 +21,7 @@ import type { ConfigReader } from '../common/runtime.js';
 import type { WindowSummary } from '../common/jobs.js';
 import { redisKeys } from '../common/keys.js';
 import { sinkNames } from '../common/sink-config.js';
-import { freePort, LocalRedis } from '../../simulator/redis-server.js';
+import { freePortBelowEphemeralRange, LocalRedis } from '../../simulator/redis-server.js';
 
 export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'nodes', type: 'integer', min: 1, default: 1000, description: 'Simulated nodes.', env: false },
@@ -181,7 +181,8 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-'));
   const children: { role: string; process: ChildProcess }[] = [];
   const redis = await LocalRedis.start(join(dir, 'redis'));
-  const apiPort = await freePort();
+  // The simulator binds its kubelets (port 0) before its API server: keep the API port out of their way.
+  const apiPort = await freePortBelowEphemeralRange();
   const spawnRole = (role: string, args: string[]): ChildProcess => {
     const index = children.filter((c) => c.role === role).length;
     const profiling = profileDir && role !== 'simulate' ? [`--cpu-prof`, `--cpu-prof-dir=${join(profileDir, `${nodes}`, `${role}-${index}`)}`] : [];

@@ -144,18 +144,30 @@ describe('podometer entry point', () => {
 });
 
 describe('podometer bench', () => {
-  it('runs the simulator and every role as processes and prints CPU per node-scrape per role, memory and window latency', async () => {
+  it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-test-'));
     const jsonFile = join(dir, 'bench.json');
-    const { code, stdout } = await podometer('bench', '--nodes', '3', '--pods-per-node', '3', '--windows', '2', '--resolution', '5s', '--json', jsonFile);
+    const { code, stdout } = await podometer('bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--resolution', '5s', '--profile', join(dir, 'profiles'), '--json', jsonFile);
     assert.equal(code, 0, stdout);
-    for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(stdout, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
-    assert.match(stdout, /windows: 2 measured, 0 finalized at the deadline, 0 incomplete/);
-    assert.match(stdout, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; summaries: { okNodes: number }[] };
-    assert.ok(figures.limitCpuMsPerNodeScrape > 0);
-    assert.equal(figures.nodes, 3);
-    assert.ok(figures.pipelineCpuMsPerNodeScrape > 0);
-    assert.deepEqual(figures.summaries.map((s) => s.okNodes), [3, 3]);
+    const tables = stdout.split(/^bench: /m).slice(1);
+    assert.deepEqual(tables.map((t) => t.split(' ')[0]), ['2', '3'], 'one table per size');
+    for (const table of tables) {
+      for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
+      assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
+      assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
+      assert.match(table, /^window latency \(scrape time to written to store\): p50 \d+\.\d s, p99 \d+\.\d s, max \d+\.\d s$/m);
+      assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape\+process jobs per second/m);
+      assert.match(table, /^profile processor-0 \(self time, share of its busy samples\):\n\s+\d+\.\d%  \S/m, 'the processor was profiled');
+      assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
+    }
+    assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[] }[];
+    assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
+    for (const f of figures) {
+      assert.ok(f.limitCpuMsPerNodeScrape > 0 && f.pipelineCpuMsPerNodeScrape > 0);
+      assert.ok(f.latencySeconds['store']!.p99 > 0, 'the store wrote every window after its scrape time');
+      assert.deepEqual(f.summaries.map((s) => s.okNodes), [f.nodes, f.nodes]);
+    }
   });
+});
 });
