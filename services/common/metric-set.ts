@@ -92,6 +92,7 @@ export function jsonSafeValue(value: MetricValue): number | string {
 }
 
 export function sameLabels(a: Labels, b: Labels): boolean {
+  if (a === b) return true;
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => a[k] === b[k]);

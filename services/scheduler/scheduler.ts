@@ -115,12 +115,16 @@ export class Scheduler {
     const manifest: WindowManifest = created === 'OK' ? fresh : (JSON.parse((await this.redis.get(manifestKey)) ?? JSON.stringify(fresh)) as WindowManifest);
     const urls = new Map(targets.map((t) => [t.nodeName, t.kubeletUrl]));
     const now = this.now();
+    // A completed scrape job is kept only while a repeated enqueue of this window (a scheduler
+    // failover) could add it again: until the deadline, and a minute more. Keeping them for 15 min
+    // held 100,000+ job hashes in Redis at 10,000 nodes.
+    const keptAfterCompleteSeconds = Math.ceil(Math.max(0, manifest.deadlineMs - now) / 1000) + 60;
     const jobs = manifest.expectedNodes.flatMap((nodeName) => {
       const url = urls.get(nodeName);
       if (!url) return [];
       const data: ScrapeJob = { windowStartMs, nodeName, kubeletUrl: url, deadlineMs: manifest.deadlineMs };
       const delay = Math.max(0, manifest.scrapeAtMs + scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) - now);
-      return [{ name: 'scrape', data, opts: { jobId: JOB_ID.scrape(nodeName, windowStartMs), delay, attempts: 3 } }];
+      return [{ name: 'scrape', data, opts: { jobId: JOB_ID.scrape(nodeName, windowStartMs), delay, attempts: 3, removeOnComplete: { age: keptAfterCompleteSeconds } } }];
     });
     for (let i = 0; i < jobs.length; i += 1000) await this.queues.scrape.addBulk(jobs.slice(i, i + 1000));
     const finalize: FinalizeJob = { windowStartMs };

@@ -56,7 +56,7 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
       if (body) await runtime.redis.set(runtime.keys.scrapedSummary(job.nodeName, job.windowStartMs), body, 'PX', Math.max(job.deadlineMs - Date.now(), 0) + SCRAPED_KEPT_AFTER_DEADLINE_MS);
       // A duplicate added after a completed one is removed is harmless (processing a node's window
       // again overwrites the same staging fields).
-      await runtime.queues.process.add('process', result, { jobId: JOB_ID.process(job.nodeName, job.windowStartMs), removeOnComplete: { age: 60, count: 1000 } });
+      await runtime.queues.process.add('process', result, { jobId: JOB_ID.process(job.nodeName, job.windowStartMs), removeOnComplete: { age: 60, count: 100 } });
       return result.outcome.status;
     },
   });

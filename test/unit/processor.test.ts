@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeMetricSets, encodeMetricSets } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, metricSetJson } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
 import { metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
@@ -105,5 +105,20 @@ describe('batch codec', () => {
     assert.equal(decoded!.values['cpu/usage'], 2n ** 63n + 5n);
     assert.equal(decoded!.values['memory/usage'], 7);
     assert.equal(decoded!.labeled[0]!.value, 2n ** 64n - 1n);
+  });
+
+  it('round-trips every set of a real summary exactly, in a form far smaller than the object as JSON', () => {
+    const sets = parseSummary(summaryFixture('nri_k8s_v1.35_minikube_containerd_stats_summary.json')).metricSets;
+    const encoded = sets.map((set) => encodeMetricSet(set));
+    assert.deepEqual(encoded.map((text) => decodeMetricSet(text)), sets);
+    const asObjects = sets.map((set) => metricSetJson(set));
+    assert.ok(encoded.join('').length < 0.75 * asObjects.join('').length, `${encoded.join('').length} vs ${asObjects.join('').length} characters`);
+    assert.deepEqual(asObjects.map((text) => decodeMetricSet(text)), sets, 'the older object form still decodes');
+  });
+
+  it('keeps two values of one metric with the same labels, and labeled values in their order', () => {
+    const fs = { resource_id: '/' };
+    const set = { key: 'node:n', type: 'node' as const, labels: { type: 'node' }, scrapeTimeMs: 10, sampleTimesMs: { fs: 7 }, values: {}, labeled: [{ name: 'filesystem/usage', labels: fs, value: 1 }, { name: 'filesystem/usage', labels: { ...fs }, value: 2 }, { name: 'filesystem/limit', labels: { resource_id: 'logs' }, value: 3 }] };
+    assert.deepEqual(decodeMetricSet(encodeMetricSet(set)), set);
   });
 });

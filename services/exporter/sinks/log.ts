@@ -1,5 +1,5 @@
 /** Heapster's `log` sink: every metric set of every window on standard output, one JSON line each. */
-import { encodeMetricSet } from '../../common/batch-codec.js';
+import { metricSetJson } from '../../common/batch-codec.js';
 import type { EventRecord } from '../../common/jobs.js';
 import type { Sink, WindowBatch } from '../sink.js';
 
@@ -11,7 +11,7 @@ export class LogSink implements Sink {
 
   async write(window: WindowBatch): Promise<void> {
     for await (const sets of window.chunks()) {
-      for (const set of sets) this.write_(`{"windowEndMs":${window.summary.windowEndMs},"set":${encodeMetricSet(set)}}\n`);
+      for (const set of sets) this.write_(`{"windowEndMs":${window.summary.windowEndMs},"set":${metricSetJson(set)}}\n`);
     }
   }
 
