@@ -154,9 +154,12 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-/** The functions with the most self time in the V8 CPU profiles under `dir`, as share of all samples. */
-export function topFunctions(dir: string, count: number): { share: number; name: string }[] {
-  // Share of the samples where the process was busy: idle time is not a cost.
+/**
+ * The functions with the most self time in the V8 CPU profiles under `dir`, each as a share of the
+ * samples where the process was busy (idle is not a cost). A profile covers the role's whole run,
+ * start-up and warm-up window included.
+ */
+function topFunctions(dir: string, count: number): { share: number; name: string }[] {
   const selfHits = new Map<string, number>();
   let total = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {

@@ -12,6 +12,9 @@ import type { NodeRecord, WindowSummary } from './jobs.js';
 import type { RedisKeys } from './keys.js';
 import type { PipelineQueues } from './queues.js';
 
+/** How often the event-loop delay is sampled (ms). */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 const SINK_STATS = ['points_written', 'points_rejected', 'documents_written', 'documents_rejected', 'windows_dropped'] as const;
 
 export class SelfMetrics {
@@ -29,7 +32,10 @@ export class SelfMetrics {
   private readonly sinkErrors = new Counter({ name: 'podometer_sink_write_errors_total', help: 'Failed window writes, by sink and whether they are retried.', labelNames: ['sink', 'retryable'], registers: [this.registry] });
 
   constructor(options: { role: string; queues?: PipelineQueues; redis?: Redis; keys?: RedisKeys; sinks?: readonly string[] }) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'podometer_' });
+    // prom-client samples event-loop delay every 10 ms by default: a timer that cost each idle
+    // process ~0.4 s of CPU a minute (~2 ms per node-scrape at 1,000 nodes over six processes).
+    // Every 100 ms still shows any lag that matters.
+    collectDefaultMetrics({ register: this.registry, prefix: 'podometer_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // prom-client names a few gauges `*_total` (active handles, requests, resources), which
     // Prometheus' own lint (promtool) rejects: leave those out.
     for (const metric of this.registry.getMetricsAsArray()) {
