@@ -87,6 +87,11 @@ export class FakeApiServer {
     this.oldestWatchable = this.cluster.resourceVersion + 1;
   }
 
+  /** Ends every open watch (as an API server restart or a proxy's idle timeout would). */
+  dropWatches(): void {
+    for (const watcher of this.watchers) watcher.response.end();
+  }
+
   get activeWatches(): number {
     return this.watchers.size;
   }

@@ -12,6 +12,7 @@
  *   POST /simulator/pods/delete                {"namespace","pod"}
  *   POST /simulator/nodes/ready                {"node","ready":false}
  *   POST /simulator/expire-history             older resourceVersions now get 410 Gone
+ *   POST /simulator/drop-watches               ends every open watch
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -327,6 +328,10 @@ export class Simulator {
         case 'POST /simulator/expire-history':
           this.api.expireHistory();
           sendJson(response, 200, { oldestWatchableResourceVersion: this.cluster.resourceVersion + 1 });
+          return true;
+        case 'POST /simulator/drop-watches':
+          this.api.dropWatches();
+          sendJson(response, 200, { dropped: true });
           return true;
         default:
           return false;

@@ -84,6 +84,8 @@ export interface BenchResult {
   /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
   redisCommands: { command: string; calls: number; seconds: number }[];
   summaries: WindowSummary[];
+  /** The measured interval on the monotonic clock, to pick the profiles' samples from it. */
+  measuredMicros: [number, number];
 }
 
 /** `INFO commandstats` -> calls and CPU seconds per command (a Lua script's commands count under eval/evalsha). */
@@ -149,32 +151,43 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  /** Microseconds on the monotonic clock (the one `process.hrtime` reads on Linux). */
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
 }
+
+/** Now on the clock V8's CPU profiles use, in microseconds. */
+const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /**
  * The functions with the most self time in the V8 CPU profiles under `dir`, each as a share of the
- * samples where the process was busy (idle is not a cost). A profile covers the role's whole run,
- * start-up and warm-up window included.
+ * samples where the process was busy (idle is not a cost); only samples taken between `fromMicros`
+ * and `toMicros` count, so start-up and the warm-up window do not.
  */
-function topFunctions(dir: string, count: number): { share: number; name: string }[] {
+function topFunctions(dir: string, count: number, fromMicros: number, toMicros: number): { share: number; name: string }[] {
   const selfHits = new Map<string, number>();
   let total = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
-    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: ProfileNode[] };
-    for (const node of profile.nodes) {
-      const hits = node.hitCount ?? 0;
-      const { functionName, url, lineNumber } = node.callFrame;
-      if (functionName === '(idle)') continue;
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+    const names = new Map<number, string>();
+    for (const { id, callFrame } of profile.nodes) {
+      const { functionName, url, lineNumber } = callFrame;
       const where = url ? ` ${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : '';
-      const name = `${functionName || '(anonymous)'}${where}`;
-      selfHits.set(name, (selfHits.get(name) ?? 0) + hits);
-      total += hits;
+      names.set(id, `${functionName || '(anonymous)'}${where}`);
+    }
+    let at = profile.startTime;
+    for (let i = 0; i < profile.samples.length; i++) {
+      at += profile.timeDeltas[i] ?? 0;
+      const name = names.get(profile.samples[i]!)!;
+      if (at < fromMicros || at > toMicros || name === '(idle)') continue;
+      selfHits.set(name, (selfHits.get(name) ?? 0) + 1);
+      total += 1;
     }
   }
-  return [...selfHits].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, hits]) => ({ share: hits / total, name }));
+  return [...selfHits].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, hits]) => ({ share: hits / Math.max(1, total), name }));
 }
 
 async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResult> {
@@ -227,9 +240,11 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const [warmup] = await waitForWindows(1, 0);
     const pids = [...children.map((c) => ({ role: c.role, pid: c.process.pid! })), ...(redis.pid ? [{ role: 'redis', pid: redis.pid }] : [])];
     const before = new Map(pids.map((p) => [p.pid, cpuSeconds(p.pid)]));
+    const measuredFromMicros = monotonicMicros();
     const servedBefore = await simulatorStats();
     await client.config('RESETSTAT');
     const measured = await waitForWindows(windows, warmup!.windowStartMs);
+    const measuredToMicros = monotonicMicros();
     const servedAfter = await simulatorStats();
     const redisCommands = parseCommandStats(await client.info('commandstats'));
     const roles: BenchResult['roles'] = {};
@@ -273,6 +288,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       jobsPerSecond: (2 * measured.reduce((sum, s) => sum + s.okNodes, 0)) / burstSeconds,
       redisCommands,
       summaries: measured,
+      measuredMicros: [measuredFromMicros, measuredToMicros],
     };
   } finally {
     await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));
@@ -303,8 +319,8 @@ function sizeTable(result: BenchResult, profileDir: string): string {
     for (const role of Object.keys(result.roles).filter((r) => r !== 'simulate' && r !== 'redis')) {
       const roleDirs = readdirSync(join(profileDir, String(result.nodes))).filter((d) => d.startsWith(`${role}-`));
       for (const roleDir of roleDirs) {
-        lines.push(`profile ${roleDir} (self time, share of its busy samples):`);
-        for (const { share, name } of topFunctions(join(profileDir, String(result.nodes), roleDir), 10)) lines.push(`  ${fixed(share * 100, 1, 5)}%  ${name}`);
+        lines.push(`profile ${roleDir} (self time, share of its busy samples over the measured windows):`);
+        for (const { share, name } of topFunctions(join(profileDir, String(result.nodes), roleDir), 10, ...result.measuredMicros)) lines.push(`  ${fixed(share * 100, 1, 5)}%  ${name}`);
       }
     }
   }

@@ -8,10 +8,11 @@
  * - a batch's job id is a hash of its events, so enqueueing it twice is one job, and sinks write
  *   idempotently (InfluxDB points keyed by uid and time, Elasticsearch ids from uid and count).
  */
-import { CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import type { EventRecord, EventsExportJob } from '../common/jobs.js';
 import { JOB_ID, type RedisKeys } from '../common/keys.js';
+import { watchOnce, WatchGoneError, type ApiObject } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
 import type { PipelineQueues } from '../common/queues.js';
 import { batchHash, deliveredMark, eventRecord, isNew, type EventLike } from './events.js';
@@ -25,8 +26,6 @@ export interface EventerOptions {
   /** How long delivery marks are kept (events older than this are not checked again). */
   deliveredTtlMs: number;
 }
-
-class GoneError extends Error {}
 
 export class Eventer {
   private stopped = false;
@@ -68,7 +67,7 @@ export class Eventer {
         await this.watch(version);
       } catch (error) {
         if (this.stopped) return;
-        if (error instanceof GoneError) {
+        if (error instanceof WatchGoneError) {
           this.logger.info('event watch expired (410 Gone); listing again', {});
           await this.flush();
           await this.redis.del(this.keys.eventsResourceVersion);
@@ -91,30 +90,10 @@ export class Eventer {
   }
 
   private watch(version: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let gone = false;
-      new Watch(this.kc)
-        .watch(
-          '/api/v1/events',
-          { resourceVersion: version, allowWatchBookmarks: true },
-          (phase: string, object: EventLike & { code?: number; metadata?: { resourceVersion?: string } }) => {
-            if (phase === 'ERROR') {
-              if (object.code === 410) gone = true;
-              this.abort?.abort();
-              return;
-            }
-            const objectVersion = object.metadata?.resourceVersion;
-            if (phase === 'ADDED' || phase === 'MODIFIED') this.add(object);
-            if (objectVersion) this.bufferedVersion = objectVersion;
-          },
-          (error: unknown) => {
-            if (gone) reject(new GoneError());
-            else if (error && !this.stopped && (error as Error).name !== 'AbortError') reject(error instanceof Error ? error : new Error(String(error)));
-            else resolve();
-          },
-        )
-        .then((controller) => (this.abort = controller), reject);
-    });
+    return watchOnce<EventLike & ApiObject>(this.kc, '/api/v1/events', { resourceVersion: version }, (type, event) => {
+      if (type === 'ADDED' || type === 'MODIFIED') this.add(event);
+      if (event.metadata?.resourceVersion) this.bufferedVersion = event.metadata.resourceVersion;
+    }, (controller) => (this.abort = controller));
   }
 
   private add(event: EventLike): void {

@@ -1,14 +1,15 @@
 /**
- * Node, pod and namespace discovery by list+watch (client-node informers, which relist on
- * `410 Gone`), kept as compact metadata in memory and published to Redis for the processors.
+ * Node, pod and namespace discovery by list+watch (relisting on `410 Gone`), kept as compact
+ * metadata in memory and published to Redis for the processors.
  * Publishing is incremental: only nodes whose pods changed are rewritten, at most once a second.
  */
-import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
+import { LIST_PAGE_SIZE, ListWatch, type ApiObject } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
-import { kubeletUrl, namespaceMeta, nodeMeta, podMeta, type NodeLike } from './metadata.js';
+import { kubeletUrl, namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from './metadata.js';
 
 export interface KubeletAddressing {
   preferredAddressTypes: readonly string[];
@@ -141,55 +142,34 @@ export interface Discovery {
   stop(): Promise<void>;
 }
 
-/** Informers for nodes (filtered by `nodeSelector`), pods and namespaces feeding `metadata`. */
+/**
+ * Nodes (filtered by `nodeSelector`), pods and namespaces listed and watched into `metadata`,
+ * which keeps a few fields per object: no full copies of the API objects are held.
+ */
 export function startDiscovery(kc: KubeConfig, metadata: ClusterMetadata, nodeSelector: string, logger: Logger): Discovery {
   const api = kc.makeApiClient(CoreV1Api);
-  const selector = nodeSelector || undefined;
-  // Each list resolves its `listed` promise the first time it succeeds: start() waits for all three.
-  const firstLists: Promise<void>[] = [];
-  const tracked = <T>(list: () => Promise<T>): (() => Promise<T>) => {
-    let listed!: () => void;
-    firstLists.push(new Promise<void>((resolve) => (listed = resolve)));
-    return async () => {
-      const result = await list();
-      listed();
-      return result;
-    };
-  };
-  const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', tracked(() => api.listNode(selector ? { labelSelector: selector } : {})), selector);
-  const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', tracked(() => api.listPodForAllNamespaces()));
-  const namespaces = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', tracked(() => api.listNamespace()));
-  nodes.on('add', (n) => metadata.upsertNode(n as NodeLike));
-  nodes.on('update', (n) => metadata.upsertNode(n as NodeLike));
-  nodes.on('delete', (n) => metadata.deleteNode(n.metadata?.name ?? ''));
-  const onPod = (p: V1Pod): void => metadata.upsertPod(podMeta(p as Parameters<typeof podMeta>[0]));
-  pods.on('add', onPod);
-  pods.on('update', onPod);
-  pods.on('delete', (p) => metadata.deletePod(p.metadata?.namespace ?? '', p.metadata?.name ?? ''));
-  namespaces.on('add', (n) => metadata.upsertNamespace(namespaceMeta(n)));
-  namespaces.on('update', (n) => metadata.upsertNamespace(namespaceMeta(n)));
-  namespaces.on('delete', (n) => metadata.deleteNamespace(n.metadata?.name ?? ''));
-  const informers: [string, Informer<V1Node> | Informer<V1Pod> | Informer<V1Namespace>][] = [['nodes', nodes], ['pods', pods], ['namespaces', namespaces]];
-  let stopped = false;
-  for (const [resource, informer] of informers) {
-    informer.on('error', (error?: unknown) => {
-      if (stopped) return;
-      logger.warn('watch failed; restarting', { resource, error: error instanceof Error ? error.message : String(error) });
-      setTimeout(() => {
-        if (!stopped) informer.start().catch((e: unknown) => logger.warn('relist failed', { resource, error: String(e) }));
-      }, 1000).unref();
-    });
-  }
+  const labelSelector = nodeSelector || undefined;
+  const page = { limit: LIST_PAGE_SIZE };
+  const watches = [
+    new ListWatch<NodeLike & ApiObject>(kc, 'nodes', '/api/v1/nodes', (token) => api.listNode({ ...page, labelSelector, _continue: token }), { labelSelector }, {
+      upsert: (node) => metadata.upsertNode(node),
+      remove: (_namespace, name) => metadata.deleteNode(name),
+    }, logger),
+    new ListWatch<PodLike & ApiObject>(kc, 'pods', '/api/v1/pods', (token) => api.listPodForAllNamespaces({ ...page, _continue: token }), {}, {
+      upsert: (pod) => metadata.upsertPod(podMeta(pod)),
+      remove: (namespace, name) => metadata.deletePod(namespace, name),
+    }, logger),
+    new ListWatch<NamespaceLike & ApiObject>(kc, 'namespaces', '/api/v1/namespaces', (token) => api.listNamespace({ ...page, _continue: token }), {}, {
+      upsert: (namespace) => metadata.upsertNamespace(namespaceMeta(namespace)),
+      remove: (_namespace, name) => metadata.deleteNamespace(name),
+    }, logger),
+  ];
   return {
     start: async () => {
-      for (const [resource, informer] of informers) {
-        informer.start().catch((error: unknown) => logger.warn('list failed; retrying', { resource, error: error instanceof Error ? error.message : String(error) }));
-      }
-      await Promise.all(firstLists);
+      await Promise.all(watches.map((w) => w.start()));
     },
     stop: async () => {
-      stopped = true;
-      for (const [, informer] of informers) await informer.stop();
+      await Promise.all(watches.map((w) => w.stop()));
     },
   };
 }

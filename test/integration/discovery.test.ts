@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { kubeConfigFor } from '../../services/common/kube.js';
+import { ListWatch, type ApiObject, type ListPage } from '../../services/common/list-watch.js';
+import { createLogger, type LogFields } from '../../services/common/logger.js';
+import { parseSource } from '../../services/common/source.js';
+import { ClusterMetadata, startDiscovery, type Discovery } from '../../services/scheduler/discovery.js';
+import { Simulator } from '../../simulator/simulator.js';
+
+const silent = createLogger('test', 'silent');
+const ADDRESSING = { preferredAddressTypes: ['InternalIP'], useNodeStatusPort: true, port: 10250, https: true };
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function post(url: string, body: unknown): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return response.json();
+}
+
+describe('discovery: list+watch of nodes, pods and namespaces (simulator API server)', () => {
+  let sim: Simulator;
+  let metadata: ClusterMetadata;
+  let discovery: Discovery;
+  before(async () => {
+    // 750+ pods: the pod list comes in two pages of 500.
+    sim = await Simulator.start({ nodes: 3, podsPerNode: 250 });
+    metadata = new ClusterMetadata(ADDRESSING);
+    discovery = startDiscovery(kubeConfigFor(parseSource(`kubernetes.summary_api:${sim.apiUrl}?inClusterConfig=false`)), metadata, '', silent);
+    await discovery.start();
+  });
+  after(async () => {
+    await discovery?.stop();
+    await sim?.stop();
+  });
+
+  it('lists every page: all nodes, pods and namespaces are known once started', () => {
+    assert.deepEqual(metadata.counts, { nodes: 3, pods: sim.cluster.pods.size, namespaces: sim.cluster.namespaces.size });
+    assert.ok(sim.cluster.pods.size > 750, 'more pods than one list page holds');
+    assert.deepEqual(metadata.targets().map((t) => t.nodeName), sim.cluster.nodes.map((n) => n.name).sort());
+  });
+
+  it('follows pods created and deleted, and nodes turning not Ready, through the watch', async () => {
+    const podsBefore = sim.cluster.pods.size;
+    const created = (await post(`${sim.apiUrl}/simulator/pods`, { node: sim.cluster.nodes[0]!.name })) as { name: string; namespace: string };
+    await until('the new pod', () => metadata.counts.pods === podsBefore + 1);
+    await post(`${sim.apiUrl}/simulator/pods/delete`, { namespace: created.namespace, pod: created.name });
+    await until('the pod deleted', () => metadata.counts.pods === podsBefore);
+    await post(`${sim.apiUrl}/simulator/nodes/ready`, { node: sim.cluster.nodes[1]!.name, ready: false });
+    await until('the node to leave the targets', () => metadata.targets().length === 2);
+    await post(`${sim.apiUrl}/simulator/nodes/ready`, { node: sim.cluster.nodes[1]!.name, ready: true });
+    await until('the node back', () => metadata.targets().length === 3);
+  });
+
+  it('after its history expired and the watches dropped, lists again and keeps following', async () => {
+    await post(`${sim.apiUrl}/simulator/expire-history`, {});
+    await post(`${sim.apiUrl}/simulator/drop-watches`, {});
+    await until('the watches to come back', () => sim.api.activeWatches === 3);
+    const podsBefore = sim.cluster.pods.size;
+    const created = (await post(`${sim.apiUrl}/simulator/pods`, { node: sim.cluster.nodes[2]!.name })) as { name: string; namespace: string };
+    await until('the new pod', () => metadata.counts.pods === podsBefore + 1);
+    await post(`${sim.apiUrl}/simulator/pods/delete`, { namespace: created.namespace, pod: created.name });
+    await until('the pod deleted', () => metadata.counts.pods === podsBefore);
+  });
+});
+
+describe('ListWatch: a relist after 410 Gone reports what disappeared meanwhile', () => {
+  let server: Server;
+  let watchesServed = 0;
+  before(async () => {
+    // The first watch answers with a 410 ERROR event and ends; later ones stay open.
+    server = createServer((request, response) => {
+      if (!request.url?.includes('watch=true')) return void response.writeHead(404).end();
+      watchesServed++;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      if (watchesServed === 1) response.end('{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}}\n');
+      else response.write('');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('lists twice, the second list missing pod b: b is removed, a is kept, and the 410 is logged', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const lists: ListPage<ApiObject>[] = [
+      { items: [{ metadata: { namespace: 'n', name: 'a' } }, { metadata: { namespace: 'n', name: 'b' } }], metadata: { resourceVersion: '5' } },
+      { items: [{ metadata: { namespace: 'n', name: 'a' } }], metadata: { resourceVersion: '9' } },
+    ];
+    let listCalls = 0;
+    const present = new Set<string>();
+    const logged: string[] = [];
+    const logger = createLogger('test', 'info', (line) => void logged.push(line));
+    const watch = new ListWatch<ApiObject>(kubeConfigFor(parseSource(`kubernetes.summary_api:${url}?inClusterConfig=false`)), 'pods', '/api/v1/pods', async () => lists[Math.min(listCalls++, 1)]!, {}, {
+      upsert: (o) => present.add(`${o.metadata?.namespace}/${o.metadata?.name}`),
+      remove: (namespace, name) => present.delete(`${namespace}/${name}`),
+    }, logger);
+    await watch.start();
+    await until('the relist', () => listCalls === 2 && watchesServed === 2);
+    await watch.stop();
+    assert.deepEqual([...present], ['n/a']);
+    assert.ok(logged.some((line) => line.includes('410 Gone') && (JSON.parse(line) as LogFields).resource === 'pods'), logged.join(''));
+  });
+});
