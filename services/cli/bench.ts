@@ -314,6 +314,7 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
   lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape+process jobs per second while a window is in flight`);
   if (profileDir) {
+    lines.push(`profiled run: the V8 profiler's sampling costs every role CPU of its own; take CPU figures from a run without --profile`);
     lines.push(`redis commands (Redis's own time over the measured windows):`);
     for (const { command, calls, seconds } of result.redisCommands.slice(0, 8)) lines.push(`  ${fixed(seconds, 2, 7)} s  ${String(calls).padStart(8)} calls  ${command}`);
     for (const role of Object.keys(result.roles).filter((r) => r !== 'simulate' && r !== 'redis')) {
