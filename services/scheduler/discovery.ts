@@ -23,7 +23,7 @@ export interface ScrapeTarget {
   kubeletUrl: string;
 }
 
-/** What the API server says, reduced to what Podometer uses; fed by informer events. */
+/** What the API server says, reduced to what Podometer uses; fed by list+watch events. */
 export class ClusterMetadata {
   private readonly nodes = new Map<string, { meta: NodeMeta; url: string | undefined }>();
   private readonly pods = new Map<string, PodMeta>();

@@ -2,7 +2,7 @@
  * The scheduler: one replica at a time holds a lease in Redis and, for every window, records the
  * manifest (expected nodes, deadline), enqueues one scrape job per Ready node with a
  * deterministic id and a spread delay, and a finalize job delayed to the deadline. Replicas that
- * do not hold the lease keep their informers warm and take over when the lease lapses (within a
+ * do not hold the lease keep their list+watch warm and take over when the lease lapses (within a
  * third of a window). A second enqueue of the same window, by any replica, adds nothing: the
  * manifest is written only if absent and every job id is deterministic.
  */
