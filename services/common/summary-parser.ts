@@ -47,7 +47,13 @@ export interface ParseSummaryOptions {
   nodeName?: string;
   /** When the response arrived (ms since epoch); the sample time of blocks that carry none. */
   receivedAtMs?: number;
+  /** Bodies larger than this are refused (default DEFAULT_MAX_SUMMARY_BYTES). */
   maxBytes?: number;
+  /**
+   * The body already passed `checkSummaryBody` where it entered Podometer (the scraper, against
+   * its own `--kubelet-max-response-bytes`): size and encoding are not checked again.
+   */
+  checked?: boolean;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -129,27 +135,31 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+function checkSize(byteLength: number, nodeName: string, maxBytes: number): void {
+  if (byteLength > maxBytes) throw new SummaryParseError(nodeName, '', `response of ${byteLength} bytes exceeds the ${maxBytes}-byte limit`);
+}
+
 /** Throws a SummaryParseError unless the body is within `maxBytes` and valid UTF-8 (without decoding it). */
 export function checkSummaryBody(body: Uint8Array, nodeName: string, maxBytes = DEFAULT_MAX_SUMMARY_BYTES): void {
-  if (body.byteLength > maxBytes) throw new SummaryParseError(nodeName, '', `response of ${body.byteLength} bytes exceeds the ${maxBytes}-byte limit`);
+  checkSize(body.byteLength, nodeName, maxBytes);
   if (!isUtf8(body)) throw new SummaryParseError(nodeName, '', 'response is not valid UTF-8');
 }
 
-/** A response body as text: within `maxBytes` and valid UTF-8, else a SummaryParseError. */
-function summaryText(body: string | Uint8Array, nodeName: string, maxBytes = DEFAULT_MAX_SUMMARY_BYTES): string {
-  if (typeof body !== 'string') {
-    checkSummaryBody(body, nodeName, maxBytes);
-    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+/** A response body as text: within the size limit and valid UTF-8 (unless already checked), else a SummaryParseError. */
+function summaryText(body: string | Uint8Array, nodeName: string, options: ParseSummaryOptions): string {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
+  if (typeof body === 'string') {
+    if (!options.checked) checkSize(Buffer.byteLength(body), nodeName, maxBytes);
+    return body;
   }
-  const byteLength = Buffer.byteLength(body);
-  if (byteLength > maxBytes) throw new SummaryParseError(nodeName, '', `response of ${byteLength} bytes exceeds the ${maxBytes}-byte limit`);
-  return body;
+  if (!options.checked) checkSummaryBody(body, nodeName, maxBytes);
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
 /** Parses one kubelet summary. Throws only SummaryParseError. */
 export function parseSummary(body: string | Uint8Array, options: ParseSummaryOptions = {}): NodeBatch {
   const expectedNode = options.nodeName ?? '(unknown node)';
-  const text = summaryText(body, expectedNode, options.maxBytes);
+  const text = summaryText(body, expectedNode, options);
   let document: unknown;
   try {
     document = JSON.parse(text);

@@ -89,7 +89,7 @@ export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Pr
       record = { status: 'failed', reason: 'too_late', message: 'the scraped summary expired before it was processed', durationMs: job.outcome.durationMs };
     } else {
       try {
-        sets = parseSummary(body, { nodeName, receivedAtMs: job.outcome.receivedAtMs }).metricSets;
+        sets = parseSummary(body, { nodeName, receivedAtMs: job.outcome.receivedAtMs, checked: true }).metricSets;
       } catch (error) {
         if (!(error instanceof SummaryParseError)) throw error;
         record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: job.outcome.durationMs };

@@ -43,6 +43,18 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.deepEqual([next.okNodes, next.missedNodes], [2, [hang]]);
   });
 
+  it('a summary past the parser\'s default 16 MiB but within --kubelet-max-response-bytes is processed, not refused again by the processor', async () => {
+    const harness = await PipelineHarness.start({ nodes: 2, podsPerNode: 2, seed: 4, oversizedBytes: 17 * 1024 * 1024 }, [`--kubelet-max-response-bytes=${32 * 1024 * 1024}`]);
+    harnesses.push(harness);
+    const [large, normal] = harness.simulator.cluster.nodes.map((n) => n.name);
+    await harness.simulator.setFault(large!, 'oversized');
+    await harness.startAll();
+    const window = await harness.waitForWindow((s) => s.expectedNodes === 2);
+    assert.deepEqual([window.okNodes, window.failedNodes], [2, {}]);
+    const nodes = (await harness.store.sets(window.windowStartMs, 'node:*')).filter((s) => s.type === 'node');
+    assert.deepEqual(nodes.map((s) => s.labels.nodename).sort(), [large, normal].sort());
+  });
+
   it('a scraper killed (SIGKILL) in the middle of a job: the job is picked up again, the window completes, no node counted twice', async () => {
     const harness = await PipelineHarness.start({ nodes: 3, podsPerNode: 3, seed: 5, slowMs: 2500 }, ['--job-lock-duration=1s', '--window-deadline=12s']);
     harnesses.push(harness);
