@@ -254,7 +254,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       row.cpuSeconds += cpuSeconds(pid) - before.get(pid)!;
       row.peakRssBytes += peakRssBytes(pid);
     }
-    // Each sink's write time of every measured window (the newest write of a window wins nothing: the first counts).
+    // When each measured window first reached each sink (a window written again later keeps its first time).
     const latencySeconds: Record<string, Latency> = {};
     for (const sink of sinks) {
       const written = new Map<number, number>();

@@ -33,8 +33,8 @@ export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, 
     .multi()
     .zadd(keys.sinkWritten(sink.name), windowStartMs, `${windowStartMs}-${Date.now()}`)
     .zremrangebyrank(keys.sinkWritten(sink.name), 0, -(WRITTEN_KEPT + 1))
+    .eval(RELEASE_STAGING, 4, keys.windowExports(windowStartMs), keys.windowSets(windowStartMs), keys.windowLong(windowStartMs), keys.windowPartials(windowStartMs), sink.name)
     .exec();
-  await redis.eval(RELEASE_STAGING, 4, keys.windowExports(windowStartMs), keys.windowSets(windowStartMs), keys.windowLong(windowStartMs), keys.windowPartials(windowStartMs), sink.name);
 }
 
 /** An `events` job: the eventer's batch for this sink (sinks without events support ignore it). */
