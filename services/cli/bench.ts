@@ -29,8 +29,8 @@ export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'containers-per-pod', type: 'integer', min: 1, default: 1, description: 'Containers per pod.', env: false },
   { name: 'windows', type: 'integer', min: 1, default: 3, description: 'Windows measured (after one warm-up window).', env: false },
   { name: 'resolution', type: 'duration', min: 5000, default: 30_000, description: 'Window length.', env: false },
-  { name: 'scrapers', type: 'integer', min: 1, default: 1, description: 'Scraper processes.', env: false },
-  { name: 'processors', type: 'integer', min: 1, default: 1, description: 'Processor processes.', env: false },
+  { name: 'scrapers', type: 'integer', min: 1, default: 1, description: 'Scraper processes (each scrapes and processes nodes: the CPU-heavy role).', env: false },
+  { name: 'processors', type: 'integer', min: 1, default: 1, description: 'Processor processes (they finalize windows).', env: false },
   { name: 'sink', type: 'strings', default: [], valueName: 'URI', description: 'Sinks besides the store (as --sink of the roles).', env: false },
   { name: 'curve', type: 'list', default: [], valueName: 'N,N,...', description: 'Node counts to measure one after another (one line each); overrides --nodes.', env: false, check: (n) => (/^[1-9]\d*$/.test(n) ? undefined : 'must be a node count') },
   { name: 'profile', type: 'string', default: '', valueName: 'DIR', description: 'Run every role under the V8 CPU profiler (profiles in DIR) and print its costliest functions.', env: false },
@@ -80,7 +80,7 @@ export interface BenchResult {
   windowsIncomplete: number;
   scrapeFailures: number;
   bytesPerScrape: number;
-  /** Scrape and process jobs per second while a window is being scraped (scrape time to finalized). */
+  /** Scrape jobs (each scrapes and processes one node) per second while a window is in flight (scrape time to finalized). */
   jobsPerSecond: number;
   /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
   redisCommands: { command: string; calls: number; seconds: number }[];
@@ -286,7 +286,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       windowsIncomplete: measured.filter((s) => s.okNodes < s.expectedNodes).length,
       scrapeFailures: measured.reduce((sum, s) => sum + Object.keys(s.failedNodes).length + s.missedNodes.length, 0),
       bytesPerScrape: (servedAfter.bytesServed - servedBefore.bytesServed) / Math.max(1, servedAfter.summariesServed - servedBefore.summariesServed),
-      jobsPerSecond: (2 * measured.reduce((sum, s) => sum + s.okNodes, 0)) / burstSeconds,
+      jobsPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
       redisCommands,
       summaries: measured,
       measuredMicros: [measuredFromMicros, measuredToMicros],
@@ -313,7 +313,7 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
   for (const [sink, l] of Object.entries(result.latencySeconds)) lines.push(`window latency (scrape time to written to ${sink}): p50 ${l.p50.toFixed(1)} s, p99 ${l.p99.toFixed(1)} s, max ${l.max.toFixed(1)} s`);
   lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
-  lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape+process jobs per second while a window is in flight`);
+  lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape jobs (scrape and process one node) per second while a window is in flight`);
   if (profileDir) {
     lines.push(`profiled run: the V8 profiler's sampling costs every role CPU of its own; take CPU figures from a run without --profile`);
     lines.push(`redis commands (Redis's own time over the measured windows):`);

@@ -62,14 +62,15 @@ export type NodeOutcome =
   | { status: 'failed'; reason: ScrapeFailureReason | 'bad_summary' | 'too_late'; message: string; durationMs: number };
 
 /**
- * What a scraper hands the processor (queue `process`, id `process-<node>-<W>`). When the outcome
- * is ok, the response itself waits in Redis under `scrapedSummary(node, W)`: kept out of the job
- * so BullMQ's scripts never carry (and JSON-escape) 60 KB per node.
+ * One node's scrape of one window, as the scrape handler hands it to processing (in the same
+ * job): `body` is the summary as the kubelet sent it (size-checked, valid UTF-8), present exactly
+ * when the outcome is ok.
  */
-export interface ProcessJob {
+export interface ScrapedNode {
   windowStartMs: number;
   nodeName: string;
   outcome: NodeOutcome;
+  body?: Buffer;
 }
 
 /** Queue `finalize`, id `finalize-<W>`: added delayed to the deadline, promoted when all nodes are in. */

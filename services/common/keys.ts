@@ -12,9 +12,6 @@
  *   P:window:<W>:sets               hash metric-set key -> metric set JSON (staging, as the store keeps it)
  *   P:window:<W>:long               hash metric-set key -> "cpu/usage_rate|memory/usage" (staging)
  *   P:window:<W>:outcomes           hash node -> NodeOutcome JSON (ok or failed, with the reason)
- *   P:window:<W>:scraped:<node>     string: the node's /stats/summary response as received (bytes),
- *                                   from the scraper until the processor has staged it; expires
- *                                   after the window's deadline
  *   P:window:<W>:partials           hash node -> that node's namespace/cluster partial sums
  *   P:window:<W>:summary            string: WindowSummary JSON, written when the window finalizes
  *   P:window:<W>:exports            set of sinks that have yet to write the window; when it empties
@@ -39,7 +36,6 @@ export const DEFAULT_REDIS_PREFIX = 'podometer';
 /** Queue names. Each sink has its own export queue so that one slow sink holds up no other. */
 export const QUEUE = {
   scrape: 'scrape',
-  process: 'process',
   finalize: 'finalize',
   export: (sink: string): string => `export-${sink}`,
 } as const;
@@ -47,7 +43,6 @@ export const QUEUE = {
 /** Deterministic job ids: a retried or duplicated enqueue of the same work is the same job. */
 export const JOB_ID = {
   scrape: (nodeName: string, windowStartMs: number): string => `scrape-${nodeName}-${windowStartMs}`,
-  process: (nodeName: string, windowStartMs: number): string => `process-${nodeName}-${windowStartMs}`,
   finalize: (windowStartMs: number): string => `finalize-${windowStartMs}`,
   export: (sink: string, windowStartMs: number): string => `export-${sink}-${windowStartMs}`,
   /** A batch of events for one sink, named by a hash of its events' uids and counts. */
@@ -68,7 +63,6 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     windowSets: (windowStartMs: number): string => `${window(windowStartMs)}:sets`,
     windowLong: (windowStartMs: number): string => `${window(windowStartMs)}:long`,
     windowOutcomes: (windowStartMs: number): string => `${window(windowStartMs)}:outcomes`,
-    scrapedSummary: (nodeName: string, windowStartMs: number): string => `${window(windowStartMs)}:scraped:${nodeName}`,
     windowPartials: (windowStartMs: number): string => `${window(windowStartMs)}:partials`,
     windowSummary: (windowStartMs: number): string => `${window(windowStartMs)}:summary`,
     windowExports: (windowStartMs: number): string => `${window(windowStartMs)}:exports`,

@@ -57,17 +57,20 @@ export const SCRAPER_OPTIONS: readonly OptionSpec[] = [
   { name: 'scraper-concurrency', type: 'integer', default: 64, min: 1, max: 10_000, description: 'Scrapes in flight per scraper process.' },
 ];
 
-export const PROCESSOR_OPTIONS: readonly OptionSpec[] = [
+const STAGING_RETENTION_OPTION: OptionSpec = { name: 'staging-retention', type: 'duration', default: 900_000, min: 10_000, description: 'How long a window (and a node\'s rate samples) wait in Redis for its exporters.' };
+
+/** Processing a node's scrape (rates, enrichment, staging): run by the scrape job that fetched it. */
+export const PROCESSING_OPTIONS: readonly OptionSpec[] = [
   { name: 'label-separator', type: 'string', default: ',', valueName: 'TEXT', description: 'Separator of pod labels joined into the `labels` label.' },
   { name: 'store-label', type: 'list', default: [], valueName: 'LABELS', description: 'Pod labels also kept as labels of their own: name or tag=podLabel.' },
   { name: 'ignore-label', type: 'list', default: [], valueName: 'LABELS', description: 'Pod labels left out of the `labels` label.' },
-  { name: 'processor-concurrency', type: 'integer', default: 8, min: 1, max: 1000, description: 'Node batches processed at once per processor process.' },
+  STAGING_RETENTION_OPTION,
 ];
 
 export const STORE_OPTIONS: readonly OptionSpec[] = [
   { name: 'store-window-retention', type: 'duration', default: 140_000, min: 1000, description: 'How long full windows stay in the short-term store (Heapster: 140s).' },
   { name: 'store-long-retention', type: 'duration', default: 900_000, min: 1000, description: 'How long cpu/usage_rate and memory/usage stay in the store (Heapster: 15m).' },
-  { name: 'staging-retention', type: 'duration', default: 900_000, min: 10_000, description: 'How long a finalized window waits in Redis for its exporters.' },
+  STAGING_RETENTION_OPTION,
 ];
 
 export const SINK_OPTIONS: readonly OptionSpec[] = [

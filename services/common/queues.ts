@@ -5,7 +5,7 @@
  */
 import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ExportJob, FinalizeJob, ProcessJob, ScrapeJob } from './jobs.js';
+import type { ExportJob, FinalizeJob, ScrapeJob } from './jobs.js';
 import { QUEUE, type RedisKeys } from './keys.js';
 import { throttledWarning, type Logger } from './logger.js';
 
@@ -18,7 +18,6 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 
 export interface PipelineQueues {
   scrape: Queue<ScrapeJob>;
-  process: Queue<ProcessJob>;
   finalize: Queue<FinalizeJob>;
   export(sink: string): Queue<ExportJob>;
   all(): Queue[];
@@ -35,19 +34,17 @@ export function openQueues(connection: Redis, keys: RedisKeys, logger: Logger): 
     return queue;
   };
   const scrape = open<ScrapeJob>(QUEUE.scrape);
-  const process = open<ProcessJob>(QUEUE.process);
   const finalize = open<FinalizeJob>(QUEUE.finalize);
   const exports = new Map<string, Queue<ExportJob>>();
   const queues = {
     scrape,
-    process,
     finalize,
     export(sink: string): Queue<ExportJob> {
       let queue = exports.get(sink);
       if (!queue) exports.set(sink, (queue = open<ExportJob>(QUEUE.export(sink))));
       return queue;
     },
-    all: (): Queue[] => [scrape, process, finalize, ...exports.values()] as Queue[],
+    all: (): Queue[] => [scrape, finalize, ...exports.values()] as Queue[],
     close: async (): Promise<void> => {
       for (const queue of queues.all()) await queue.close();
     },

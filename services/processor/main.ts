@@ -1,51 +1,60 @@
-/** `podometer processor`: rates, enrichment and aggregation per node; window finalization. */
-import type { FinalizeJob, ProcessJob } from '../common/jobs.js';
+/**
+ * `podometer processor`: window finalization (roll-ups, the window summary, one export job per
+ * sink). Each node's rates, enrichment and aggregation run in the scrape job that fetched it
+ * (see processor.ts); `nodeProcessingFrom` builds what that needs for the scraper role.
+ */
+import type { FinalizeJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
-import { COMMON_OPTIONS, mergeOptions, PROCESSOR_OPTIONS, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
+import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
 import { startWorker } from '../common/queues.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseStoreLabels } from './enrich.js';
-import { finalizeWindow, handleProcessJob, type ProcessorDeps } from './processor.js';
+import { finalizeWindow, type NodeProcessingDeps } from './processor.js';
 
-export const PROCESSOR_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, PROCESSOR_OPTIONS, STORE_OPTIONS, SINK_OPTIONS);
+export const PROCESSOR_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, STORE_OPTIONS, SINK_OPTIONS);
 
-export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
-  const deps: ProcessorDeps = {
+/** What processing a node's scrape needs, from the flags of PROCESSING_OPTIONS. */
+export function nodeProcessingFrom(runtime: Runtime, get: ConfigReader): NodeProcessingDeps {
+  return {
     redis: runtime.redis,
     keys: runtime.keys,
     queues: runtime.queues,
     enrich: { labelSeparator: get.string('label-separator'), storeLabels: parseStoreLabels(get.list('store-label')), ignoreLabels: new Set(get.list('ignore-label')) },
+    stagingTtlMs: get.number('staging-retention'),
+    logger: runtime.logger,
+  };
+}
+
+export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
+  const deps = {
+    redis: runtime.redis,
+    keys: runtime.keys,
+    queues: runtime.queues,
     sinks: sinkNames(get.list('sink')),
     sinkRetry: { attempts: get.number('sink-retry-attempts'), backlog: get.number('sink-backlog') },
     stagingTtlMs: get.number('staging-retention'),
     logger: runtime.logger,
   };
-  const common = { connection: runtime.redis, keys: runtime.keys, lockDurationMs: runtime.lockDurationMs, logger: runtime.logger };
-  const workers = [
-    startWorker<ProcessJob>({
-      ...common, queue: QUEUE.process, concurrency: get.number('processor-concurrency'),
-      handle: async (job) => {
-        const record = await handleProcessJob(job, deps);
-        runtime.metrics.processed(record);
-        return record;
-      },
-    }),
-    startWorker<FinalizeJob>({
-      ...common, queue: QUEUE.finalize, concurrency: 1,
-      handle: async (job) => {
-        const summary = await finalizeWindow(job.windowStartMs, deps);
-        if (summary) runtime.metrics.finalized(summary);
-        return summary;
-      },
-    }),
-  ];
-  return { stop: async () => void (await Promise.all(workers.map((w) => w.close()))) };
+  const worker = startWorker<FinalizeJob>({
+    queue: QUEUE.finalize,
+    connection: runtime.redis,
+    keys: runtime.keys,
+    concurrency: 1,
+    lockDurationMs: runtime.lockDurationMs,
+    logger: runtime.logger,
+    handle: async (job) => {
+      const summary = await finalizeWindow(job.windowStartMs, deps);
+      if (summary) runtime.metrics.finalized(summary);
+      return summary;
+    },
+  });
+  return { stop: () => worker.close() };
 }
 
 export const PROCESSOR_ROLE: RoleDefinition = {
   name: 'processor',
-  summary: 'Turns node scrapes into rates and roll-ups, and finalizes windows.',
+  summary: 'Finalizes windows: roll-ups to namespace and cluster, the window summary, the exports.',
   options: PROCESSOR_ROLE_OPTIONS,
   start: startProcessor,
 };

@@ -1,15 +1,23 @@
 /**
- * The processor's Redis side: loads a node's context and previous sample, runs `processNode`,
- * stages the result for its window, and finalizes windows. Idempotent by construction: staging
- * is a hash field per node (a retried job overwrites, never adds), the rate state keeps samples by
- * window so a retry of window W still computes against W's predecessor, and the finalizer only
- * overwrites and adds jobs with deterministic ids.
+ * The processor's Redis side: `processScrape` loads a node's context and previous sample, runs
+ * `processNode` and stages the result for its window; `finalizeWindow` rolls a window up and hands
+ * it to the sinks. Idempotent by construction: staging is a hash field per set (a retried scrape
+ * overwrites, never adds), the rate state keeps samples by window so a retry of window W still
+ * computes against W's predecessor, and the finalizer only overwrites and adds jobs with
+ * deterministic ids.
+ *
+ * `processScrape` runs in the scrape job that fetched the summary (the scraper role), not in a job
+ * of its own: handing each node to a second queue cost ~2 ms of CPU per node-scrape (BullMQ's
+ * scripts for a second job, the 58 KB summary written to Redis, read back, deleted, and carried
+ * through the AOF) against ~3 ms for the processing itself, and bought nothing: a node's
+ * processing needs only Redis state, so it scales out with the scrapers. The processor role
+ * finalizes windows.
  */
 import type { Redis } from 'ioredis';
 import { decodeMetricSets, encodeMetricSets } from '../common/batch-codec.js';
 import { stageMetricSets } from '../common/staging.js';
 import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
-import type { NamespaceMeta, NodeMeta, NodeRecord, PodMeta, ProcessJob, WindowManifest, WindowSummary } from '../common/jobs.js';
+import type { NamespaceMeta, NodeMeta, NodeRecord, PodMeta, ScrapedNode, WindowManifest, WindowSummary } from '../common/jobs.js';
 import { JOB_ID, type RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import type { MetricSet } from '../common/metric-set.js';
@@ -18,18 +26,27 @@ import { rollUp, type NodePartial } from './aggregate.js';
 import type { EnrichOptions } from './enrich.js';
 import { processNode } from './process-node.js';
 
-export interface ProcessorDeps {
+/** The pipeline's Redis state, as both processing and finalizing use it. */
+interface PipelineStateDeps {
   redis: Redis;
   keys: RedisKeys;
   queues: PipelineQueues;
+  /** How long staged windows and rate samples are kept. */
+  stagingTtlMs: number;
+  logger: Logger;
+}
+
+/** What processing a node's scrape needs. */
+export interface NodeProcessingDeps extends PipelineStateDeps {
   enrich: EnrichOptions;
+}
+
+/** What finalizing a window needs. */
+export interface FinalizeDeps extends PipelineStateDeps {
   /** Sinks every finalized window is exported to (queue `export-<sink>` each). */
   sinks: readonly string[];
   /** Attempts per export job, and the most windows one sink may have waiting. */
   sinkRetry: { attempts: number; backlog: number };
-  /** How long staged windows and rate samples are kept. */
-  stagingTtlMs: number;
-  logger: Logger;
   now?: () => number;
 }
 
@@ -44,7 +61,7 @@ const RATE_SAMPLES_KEPT = 2;
 const MANIFESTS_KEPT = 4;
 const manifestCache = new WeakMap<RedisKeys, Map<number, WindowManifest>>();
 
-async function readManifest(deps: ProcessorDeps, windowStartMs: number): Promise<WindowManifest | undefined> {
+async function readManifest(deps: PipelineStateDeps, windowStartMs: number): Promise<WindowManifest | undefined> {
   let cached = manifestCache.get(deps.keys);
   if (!cached) manifestCache.set(deps.keys, (cached = new Map()));
   const known = cached.get(windowStartMs);
@@ -61,7 +78,7 @@ async function readManifest(deps: ProcessorDeps, windowStartMs: number): Promise
 const NAMESPACES_FRESH_MS = 1000;
 const namespaceCache = new WeakMap<RedisKeys, { readAtMs: number; namespaces: Promise<Map<string, NamespaceMeta>> }>();
 
-function readNamespaces(deps: ProcessorDeps): Promise<Map<string, NamespaceMeta>> {
+function readNamespaces(deps: PipelineStateDeps): Promise<Map<string, NamespaceMeta>> {
   const cached = namespaceCache.get(deps.keys);
   const now = Date.now();
   if (cached && now - cached.readAtMs < NAMESPACES_FRESH_MS) return cached.namespaces;
@@ -71,40 +88,47 @@ function readNamespaces(deps: ProcessorDeps): Promise<Map<string, NamespaceMeta>
   return namespaces;
 }
 
-/** Handles one `process` job. Returns what it recorded for the node. */
-export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Promise<NodeRecord> {
+/** What processing reads from Redis before it parses: the node's metadata, pods and rate samples. */
+async function readNodeContext(deps: NodeProcessingDeps, nodeName: string) {
   const { redis, keys } = deps;
-  const { windowStartMs, nodeName } = job;
-  const scrapedKey = keys.scrapedSummary(nodeName, windowStartMs);
-  const [manifest, finalized, body] = await Promise.all([
+  const [podsText, nodeText, rateState, namespaces] = await Promise.all([
+    redis.get(keys.podsOnNode(nodeName)),
+    redis.hget(keys.nodeMeta, nodeName),
+    redis.hgetall(keys.rateState(nodeName)),
+    readNamespaces(deps),
+  ]);
+  return { podsText, nodeText, rateState, namespaces };
+}
+
+/**
+ * Processes one node's scrape of one window (its summary, or why there is none). Returns what it
+ * recorded for the node. Everything is read from Redis first, so the summary is parsed, processed
+ * and encoded without an await in between: its objects die young instead of being held across
+ * Redis round trips while other jobs run (which promoted them to the old generation).
+ */
+export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDeps): Promise<NodeRecord> {
+  const { redis, keys } = deps;
+  const { windowStartMs, nodeName, outcome } = scraped;
+  const [manifest, finalized, context] = await Promise.all([
     readManifest(deps, windowStartMs),
     redis.exists(keys.windowSummary(windowStartMs)),
-    job.outcome.status === 'ok' ? redis.getBuffer(scrapedKey) : null,
+    outcome.status === 'ok' ? readNodeContext(deps, nodeName) : undefined,
   ]);
-  let record: NodeRecord = job.outcome;
+  let record: NodeRecord = outcome;
   const staging = redis.multi();
   let sets: MetricSet[] | undefined;
-  if (job.outcome.status === 'ok') {
-    if (body === null) {
-      record = { status: 'failed', reason: 'too_late', message: 'the scraped summary expired before it was processed', durationMs: job.outcome.durationMs };
-    } else {
-      try {
-        sets = parseSummary(body, { nodeName, receivedAtMs: job.outcome.receivedAtMs, checked: true }).metricSets;
-      } catch (error) {
-        if (!(error instanceof SummaryParseError)) throw error;
-        record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: job.outcome.durationMs };
-        deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
-      }
+  if (outcome.status === 'ok') {
+    if (scraped.body === undefined) throw new Error(`scrape of ${nodeName} is ok but carries no summary`);
+    try {
+      sets = parseSummary(scraped.body, { nodeName, receivedAtMs: outcome.receivedAtMs, checked: true }).metricSets;
+    } catch (error) {
+      if (!(error instanceof SummaryParseError)) throw error;
+      record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: outcome.durationMs };
+      deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
     }
-    staging.del(scrapedKey);
   }
-  if (sets !== undefined && job.outcome.status === 'ok') {
-    const [podsText, nodeText, rateState, namespaces] = await Promise.all([
-      redis.get(keys.podsOnNode(nodeName)),
-      redis.hget(keys.nodeMeta, nodeName),
-      redis.hgetall(keys.rateState(nodeName)),
-      readNamespaces(deps),
-    ]);
+  if (sets !== undefined && context !== undefined && outcome.status === 'ok') {
+    const { podsText, nodeText, rateState, namespaces } = context;
     const previousWindow = Object.keys(rateState).map(Number).filter((w) => w < windowStartMs).sort((a, b) => b - a)[0];
     const previous = previousWindow === undefined ? [] : decodeMetricSets(rateState[String(previousWindow)]!);
     const result = processNode(sets, previous, {
@@ -113,7 +137,7 @@ export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Pr
       pods: podsText ? (JSON.parse(podsText) as PodMeta[]) : [],
       namespaces,
     }, deps.enrich);
-    record = { ...job.outcome, metricSets: result.sets.length, rateSkips: result.skipped };
+    record = { ...outcome, metricSets: result.sets.length, rateSkips: result.skipped };
     const stale = Object.keys(rateState).map(Number).filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
     staging.hset(keys.rateState(nodeName), String(windowStartMs), encodeMetricSets(result.rateSample));
     if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
@@ -139,7 +163,7 @@ export async function handleProcessJob(job: ProcessJob, deps: ProcessorDeps): Pr
 }
 
 /** Runs window W's finalize job now instead of at its deadline. */
-async function promoteFinalize(deps: ProcessorDeps, windowStartMs: number): Promise<void> {
+async function promoteFinalize(deps: PipelineStateDeps, windowStartMs: number): Promise<void> {
   const job = await deps.queues.finalize.getJob(JOB_ID.finalize(windowStartMs));
   if (!job) return;
   try {
@@ -150,7 +174,7 @@ async function promoteFinalize(deps: ProcessorDeps, windowStartMs: number): Prom
 }
 
 /** Handles one `finalize` job: roll-ups, the window summary, one export job per sink. */
-export async function finalizeWindow(windowStartMs: number, deps: ProcessorDeps): Promise<WindowSummary | undefined> {
+export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps): Promise<WindowSummary | undefined> {
   const { redis, keys } = deps;
   const manifest = await readManifest(deps, windowStartMs);
   if (!manifest) {

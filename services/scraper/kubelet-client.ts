@@ -6,6 +6,7 @@
  * Every failure becomes a ScrapeError with a short machine-readable reason, so a failed node is
  * reported for its window as `timeout`, `refused`, `unauthorized`, ... and never blocks others.
  */
+import { createSecureContext } from 'node:tls';
 import { Agent, errors as undiciErrors, request } from 'undici';
 
 export type ScrapeFailureReason =
@@ -50,10 +51,20 @@ export interface FetchedSummary {
   readonly latencyMs: number;
 }
 
+/** TLS sessions kept for resumption, one per kubelet (~2 KB each). */
+const MAX_CACHED_TLS_SESSIONS = 20_000;
+
 export class KubeletClient {
   private readonly agent: Agent;
 
   constructor(private readonly options: KubeletClientOptions) {
+    // One secure context for every connection: given `ca`/`cert`/`key`, each new TLS connection
+    // built its own (parsing the PEMs again), ~6% of a scraper's CPU when connections are new.
+    const secureContext = createSecureContext({
+      ...(options.caPem ? { ca: options.caPem } : {}),
+      ...(options.clientCertPem ? { cert: options.clientCertPem } : {}),
+      ...(options.clientKeyPem ? { key: options.clientKeyPem } : {}),
+    });
     this.agent = new Agent({
       connections: options.connectionsPerHost ?? 2,
       keepAliveTimeout: 60_000,
@@ -62,9 +73,10 @@ export class KubeletClient {
       connect: {
         timeout: options.timeoutMs,
         rejectUnauthorized: !options.insecure,
-        ...(options.caPem ? { ca: options.caPem } : {}),
-        ...(options.clientCertPem ? { cert: options.clientCertPem } : {}),
-        ...(options.clientKeyPem ? { key: options.clientKeyPem } : {}),
+        secureContext,
+        // Resume TLS sessions with every kubelet this scraper has talked to (undici keeps 100):
+        // with several scrapers a node's job lands on any of them, so most connections are new.
+        maxCachedSessions: MAX_CACHED_TLS_SESSIONS,
       },
     });
   }

@@ -1,20 +1,23 @@
-/** `podometer scraper`: scrape workers; run as many as the cluster needs. */
+/**
+ * `podometer scraper`: scrape workers; run as many as the cluster needs. Each scrape job fetches
+ * one node's summary and processes it (rates, enrichment, staging; processor/processor.ts) in the
+ * same job, so a scraper's CPU goes mostly to processing: scale scrapers by CPU.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScrapeJob } from '../common/jobs.js';
-import { JOB_ID, QUEUE } from '../common/keys.js';
+import { QUEUE } from '../common/keys.js';
 import { SERVICE_ACCOUNT_DIR } from '../common/kube.js';
-import { COMMON_OPTIONS, mergeOptions, SCRAPER_OPTIONS } from '../common/options.js';
+import { COMMON_OPTIONS, mergeOptions, PROCESSING_OPTIONS, SCRAPER_OPTIONS } from '../common/options.js';
 import { startWorker } from '../common/queues.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseSource } from '../common/source.js';
+import { nodeProcessingFrom } from '../processor/main.js';
+import { processScrape } from '../processor/processor.js';
 import { KubeletClient } from './kubelet-client.js';
 import { scrapeNode } from './scrape.js';
 
-export const SCRAPER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, SCRAPER_OPTIONS);
-
-/** How long past the window's deadline a scraped response is kept for a processor that is behind. */
-const SCRAPED_KEPT_AFTER_DEADLINE_MS = 60_000;
+export const SCRAPER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, SCRAPER_OPTIONS, PROCESSING_OPTIONS);
 
 const readIf = (path: string): string | undefined => (path && existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
@@ -40,6 +43,7 @@ export function kubeletClientFrom(get: ConfigReader): KubeletClient {
 export function startScraper(runtime: Runtime, get: ConfigReader): Service {
   const client = kubeletClientFrom(get);
   const maxResponseBytes = get.number('kubelet-max-response-bytes');
+  const processing = nodeProcessingFrom(runtime, get);
   const worker = startWorker<ScrapeJob>({
     queue: QUEUE.scrape,
     connection: runtime.redis,
@@ -48,16 +52,14 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
     lockDurationMs: runtime.lockDurationMs,
     logger: runtime.logger,
     handle: async (job) => {
-      const { job: result, body } = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
-      runtime.metrics.scraped(job.nodeName, result.outcome);
-      if (result.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: result.outcome.reason, error: result.outcome.message });
-      // The response waits for the processor until a while after the deadline (retries included);
-      // after that the window is finalized without the node anyway.
-      if (body) await runtime.redis.set(runtime.keys.scrapedSummary(job.nodeName, job.windowStartMs), body, 'PX', Math.max(job.deadlineMs - Date.now(), 0) + SCRAPED_KEPT_AFTER_DEADLINE_MS);
-      // A duplicate added after a completed one is removed is harmless (processing a node's window
-      // again overwrites the same staging fields).
-      await runtime.queues.process.add('process', result, { jobId: JOB_ID.process(job.nodeName, job.windowStartMs), removeOnComplete: { age: 60, count: 100 } });
-      return result.outcome.status;
+      const scraped = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
+      runtime.metrics.scraped(job.nodeName, scraped.outcome);
+      if (scraped.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: scraped.outcome.reason, error: scraped.outcome.message });
+      // A retried job (its worker died, or Redis failed mid-way) scrapes and processes again:
+      // processing overwrites the node's staging fields and outcome, so nothing is counted twice.
+      const record = await processScrape(scraped, processing);
+      runtime.metrics.processed(record);
+      return record.status;
     },
   });
   return {
@@ -70,7 +72,7 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
 
 export const SCRAPER_ROLE: RoleDefinition = {
   name: 'scraper',
-  summary: 'Scrapes kubelets: one /stats/summary per scrape job.',
+  summary: 'Scrapes kubelets and processes what they return: one node per scrape job.',
   options: SCRAPER_ROLE_OPTIONS,
   start: startScraper,
 };

@@ -156,7 +156,7 @@ describe('podometer bench', () => {
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
       assert.match(table, /^window latency \(scrape time to written to store\): p50 \d+\.\d s, p99 \d+\.\d s, max \d+\.\d s$/m);
-      assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape\+process jobs per second/m);
+      assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape jobs \(scrape and process one node\) per second/m);
       assert.match(table, /^profile processor-0 \(self time, share of its busy samples over the measured windows\):\n\s+\d+\.\d%  \S/m, 'the processor was profiled');
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }

@@ -48,7 +48,7 @@ describe('Bull Board in headless Chromium', () => {
     while ((await (await queue.getJob(jobId))?.getState()) !== 'failed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const page = await browser.newPage();
     await page.goto(`${harness.apiUrl}/queues`);
-    for (const name of ['scrape', 'process', 'finalize', 'export-store', 'export-influxdb']) {
+    for (const name of ['scrape', 'finalize', 'export-store', 'export-influxdb']) {
       await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
     }
     await page.goto(`${harness.apiUrl}/queues/queue/export-influxdb?status=failed`);

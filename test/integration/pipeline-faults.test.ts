@@ -43,7 +43,7 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.deepEqual([next.okNodes, next.missedNodes], [2, [hang]]);
   });
 
-  it('a summary past the parser\'s default 16 MiB but within --kubelet-max-response-bytes is processed, not refused again by the processor', async () => {
+  it('a summary past the parser\'s default 16 MiB but within --kubelet-max-response-bytes is processed, not refused again when it is parsed', async () => {
     const harness = await PipelineHarness.start({ nodes: 2, podsPerNode: 2, seed: 4, oversizedBytes: 17 * 1024 * 1024 }, [`--kubelet-max-response-bytes=${32 * 1024 * 1024}`]);
     harnesses.push(harness);
     const [large, normal] = harness.simulator.cluster.nodes.map((n) => n.name);
@@ -81,8 +81,8 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.deepEqual(Object.keys(outcomes).sort(), harness.simulator.cluster.nodes.map((n) => n.name).sort(), 'one outcome per node');
     const job = await harness.runtime.queues.scrape.getJob(JOB_ID.scrape(slowNode, windowStartMs));
     assert.equal(await job?.getState(), 'completed');
-    const processJobs = (await harness.runtime.queues.process.getJobs(['completed', 'active', 'waiting'])).filter((j) => j.data.windowStartMs === windowStartMs);
-    assert.equal(processJobs.length, 3, 'one process job per node');
+    const scrapeJobs = (await harness.runtime.queues.scrape.getJobs(['completed', 'active', 'waiting', 'failed'])).filter((j) => j.data.windowStartMs === windowStartMs);
+    assert.equal(scrapeJobs.length, 3, 'one scrape job per node, the killed one included');
     const nodes = (await harness.store.sets(windowStartMs, 'node:*')).filter((s) => s.type === 'node');
     assert.equal(nodes.length, 3);
   });

@@ -82,7 +82,7 @@ describe('self-metrics of every role (roles as their own processes)', () => {
     assert.ok(sample(texts.scraper!, 'podometer_scrape_duration_seconds_count', { outcome: 'ok' })! >= 2);
     assert.ok(sample(texts.processor!, 'podometer_windows_finalized_total', { by: 'complete' })! >= 3);
     assert.equal(sample(texts.processor!, 'podometer_window_nodes', { outcome: 'failed' }), 1);
-    assert.ok(sample(texts.processor!, 'podometer_rate_skips_total', { reason: 'restart' })! >= 1);
+    assert.ok(sample(texts.scraper!, 'podometer_rate_skips_total', { reason: 'restart' })! >= 1);
     assert.ok(sample(texts.processor!, 'podometer_window_latency_seconds_count', {})! >= 2);
     assert.ok(sample(texts.exporter!, 'podometer_sink_write_duration_seconds_count', { sink: 'store' })! >= 2);
     assert.ok(sample(texts.api!, 'podometer_process_resident_memory_bytes', { role: 'api' })! > 0);
