@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, metricSetJson } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, METRIC_CODES, metricSetJson } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
-import { metricSetKey } from '../../services/common/metrics.js';
+import { METRICS, metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
 import { rollUp } from '../../services/processor/aggregate.js';
 import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
@@ -112,8 +112,21 @@ describe('batch codec', () => {
     const encoded = sets.map((set) => encodeMetricSet(set));
     assert.deepEqual(encoded.map((text) => decodeMetricSet(text)), sets);
     const asObjects = sets.map((set) => metricSetJson(set));
-    assert.ok(encoded.join('').length < 0.75 * asObjects.join('').length, `${encoded.join('').length} vs ${asObjects.join('').length} characters`);
+    assert.ok(encoded.join('').length < 0.5 * asObjects.join('').length, `${encoded.join('').length} vs ${asObjects.join('').length} characters`);
     assert.deepEqual(asObjects.map((text) => decodeMetricSet(text)), sets, 'the older object form still decodes');
+  });
+
+  it('codes every catalogue metric (append-only), writes a name without a code as itself, and reads the older compact form', () => {
+    const uncoded = METRICS.filter((m) => !METRIC_CODES.includes(m.name)).map((m) => m.name);
+    assert.deepEqual(uncoded, [], 'append these to METRIC_CODES');
+    assert.equal(new Set(METRIC_CODES).size, METRIC_CODES.length);
+    assert.deepEqual(METRIC_CODES.slice(0, 4), ['uptime', 'restart_count', 'cpu/usage', 'cpu/usage_rate'], 'codes already stored never move');
+    const set = { key: 'node:n', type: 'node' as const, labels: { type: 'node' }, scrapeTimeMs: 10, sampleTimesMs: { cpu: 9 }, values: { 'cpu/usage': 5, 'custom/thing': 2n ** 60n }, labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 1 }] };
+    const text = encodeMetricSet(set);
+    assert.match(text, /\[2,5,"custom\/thing","1152921504606846976"\]/);
+    assert.deepEqual(decodeMetricSet(text), set);
+    const olderCompact = '["node:n","node",{"type":"node"},null,10,[-1],{"cpu/usage":5,"custom/thing":"1152921504606846976"},[[{"resource_id":"/"},{"filesystem/usage":1}]]]';
+    assert.deepEqual(decodeMetricSet(olderCompact), set);
   });
 
   it('keeps two values of one metric with the same labels, and labeled values in their order', () => {
