@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
 import type { ConfigReader } from '../common/runtime.js';
-import type { WindowSummary } from '../common/jobs.js';
+import type { PodMeta, WindowSummary } from '../common/jobs.js';
+import type { NamespaceLike, NodeLike, PodLike } from '../scheduler/metadata.js';
 import { redisKeys } from '../common/keys.js';
 import { sinkNames } from '../common/sink-config.js';
 import { freePortBelowEphemeralRange, LocalRedis } from '../../simulator/redis-server.js';
@@ -98,8 +99,9 @@ function parseCommandStats(info: string): BenchResult['redisCommands'] {
 
 /**
  * The limit: the work a window needs, with no queues and no Redis. Fetches the summaries of up to
- * LIMIT_SAMPLE_NODES nodes twice (two samples, for rates), then in one tight loop parses,
- * processes (rates, enrichment, aggregation) and encodes each node for the store.
+ * LIMIT_SAMPLE_NODES nodes twice (two samples, for rates) and the cluster's nodes, pods and
+ * namespaces (as the scheduler would hold them), then in one tight loop parses, processes (rates,
+ * enrichment with that metadata, aggregation) and encodes each node for the store.
  * CPU seconds per node.
  */
 async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
@@ -107,6 +109,7 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
   const { parseSummary } = await import('../common/summary-parser.js');
   const { processNode } = await import('../processor/process-node.js');
   const { DEFAULT_ENRICH_OPTIONS } = await import('../processor/enrich.js');
+  const { namespaceMeta, nodeMeta, podMeta } = await import('../scheduler/metadata.js');
   const { encodeLongTermValues, encodeMetricSet, encodeMetricSets } = await import('../common/batch-codec.js');
   const targets = ((await (await fetch(`${apiUrl}/simulator/nodes`)).json()) as { name: string; url: string }[]).slice(0, LIMIT_SAMPLE_NODES);
   const client = new KubeletClient({ caPem: readFileSync(caFile, 'utf8'), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
@@ -115,13 +118,22 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
     for (let i = 0; i < targets.length; i += 64) bodies.push(...(await Promise.all(targets.slice(i, i + 64).map(async (t) => (await client.fetchSummary(t.name, t.url)).body))));
     return bodies;
   };
+  const list = async <T>(path: string): Promise<T[]> => ((await (await fetch(`${apiUrl}${path}`)).json()) as { items: T[] }).items;
+  const nodeByName = new Map((await list<NodeLike>('/api/v1/nodes')).map((n) => [n.metadata?.name ?? '', nodeMeta(n)]));
+  const namespaces = new Map((await list<NamespaceLike>('/api/v1/namespaces')).map((n) => [n.metadata?.name ?? '', namespaceMeta(n)]));
+  const podsByNode = new Map<string, PodMeta[]>();
+  for (const pod of (await list<PodLike>('/api/v1/pods')).map(podMeta)) {
+    const onNode = podsByNode.get(pod.nodeName) ?? [];
+    onNode.push(pod);
+    podsByNode.set(pod.nodeName, onNode);
+  }
   const first = await fetchAll();
   await new Promise((r) => setTimeout(r, 1100));
   const second = await fetchAll();
   await client.close();
   const started = process.cpuUsage();
   for (let i = 0; i < targets.length; i++) {
-    const context = { nodeName: targets[i]!.name, node: undefined, pods: [], namespaces: new Map() };
+    const context = { nodeName: targets[i]!.name, node: nodeByName.get(targets[i]!.name), pods: podsByNode.get(targets[i]!.name) ?? [], namespaces };
     const previous = processNode(parseSummary(first[i]!, { nodeName: targets[i]!.name }).metricSets, [], context, DEFAULT_ENRICH_OPTIONS).rateSample;
     const result = processNode(parseSummary(second[i]!, { nodeName: targets[i]!.name }).metricSets, previous, context, DEFAULT_ENRICH_OPTIONS);
     // What must be kept: the rate sample for the next window, and each set's JSON and long-term values for the store.

@@ -88,16 +88,21 @@ function readNamespaces(deps: PipelineStateDeps): Promise<Map<string, NamespaceM
   return namespaces;
 }
 
-/** What processing reads from Redis before it parses: the node's metadata, pods and rate samples. */
-async function readNodeContext(deps: NodeProcessingDeps, nodeName: string) {
+/** What processing reads from Redis before it parses: whether the window is final, the node's metadata, pods and rate samples. */
+async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowStartMs: number, withContext: boolean) {
   const { redis, keys } = deps;
-  const [podsText, nodeText, rateState, namespaces] = await Promise.all([
-    redis.get(keys.podsOnNode(nodeName)),
-    redis.hget(keys.nodeMeta, nodeName),
-    redis.hgetall(keys.rateState(nodeName)),
-    readNamespaces(deps),
-  ]);
-  return { podsText, nodeText, rateState, namespaces };
+  // One pipeline: one write and one reply batch instead of a round trip per command.
+  const reads = redis.pipeline().exists(keys.windowSummary(windowStartMs));
+  if (withContext) reads.get(keys.podsOnNode(nodeName)).hget(keys.nodeMeta, nodeName).hgetall(keys.rateState(nodeName));
+  const [replies, manifest, namespaces] = await Promise.all([reads.exec(), readManifest(deps, windowStartMs), readNamespaces(deps)]);
+  const reply = <T>(i: number): T => {
+    const [error, value] = replies?.[i] ?? [new Error('no reply')];
+    if (error) throw error;
+    return value as T;
+  };
+  const finalized = reply<number>(0) > 0;
+  const context = withContext ? { podsText: reply<string | null>(1), nodeText: reply<string | null>(2), rateState: reply<Record<string, string>>(3), namespaces } : undefined;
+  return { manifest, finalized, context };
 }
 
 /**
@@ -109,11 +114,7 @@ async function readNodeContext(deps: NodeProcessingDeps, nodeName: string) {
 export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDeps): Promise<NodeRecord> {
   const { redis, keys } = deps;
   const { windowStartMs, nodeName, outcome } = scraped;
-  const [manifest, finalized, context] = await Promise.all([
-    readManifest(deps, windowStartMs),
-    redis.exists(keys.windowSummary(windowStartMs)),
-    outcome.status === 'ok' ? readNodeContext(deps, nodeName) : undefined,
-  ]);
+  const { manifest, finalized, context } = await readNodeState(deps, nodeName, windowStartMs, outcome.status === 'ok');
   let record: NodeRecord = outcome;
   const staging = redis.multi();
   let sets: MetricSet[] | undefined;
