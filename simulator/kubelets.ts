@@ -79,7 +79,8 @@ export class KubeletFleet {
     const server = this.options.tls
       ? createHttpsServer({ cert: this.options.tls.certPem, key: this.options.tls.keyPem }, handler)
       : createHttpServer(handler);
-    server.keepAliveTimeout = 120_000;
+    // Longer than scrapers keep idle connections (10 minutes), so the scraper's setting decides.
+    server.keepAliveTimeout = 15 * 60_000;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

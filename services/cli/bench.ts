@@ -1,6 +1,6 @@
 /**
  * `podometer bench`: the pipeline's cost, measured as it runs in production: a private Redis, the
- * simulator and each role as its own process. After one warm-up window it runs `--windows`
+ * simulator and each role as its own process. After `--warmup-windows` windows it runs `--windows`
  * windows and prints, per role and for Redis (the simulator's own CPU apart):
  *   CPU seconds per node-scrape (from /proc/<pid>/stat), peak RSS (VmHWM), window latency from
  *   the window's scrape time to the window written to the store and each sink (p50/p99/max),
@@ -28,7 +28,8 @@ export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'nodes', type: 'integer', min: 1, default: 1000, description: 'Simulated nodes.', env: false },
   { name: 'pods-per-node', type: 'integer', min: 0, default: 30, description: 'Pods per node.', env: false },
   { name: 'containers-per-pod', type: 'integer', min: 1, default: 1, description: 'Containers per pod.', env: false },
-  { name: 'windows', type: 'integer', min: 1, default: 3, description: 'Windows measured (after one warm-up window).', env: false },
+  { name: 'windows', type: 'integer', min: 1, default: 3, description: 'Windows measured (after the warm-up windows).', env: false },
+  { name: 'warmup-windows', type: 'integer', min: 1, default: 3, description: 'Windows run before measuring: with several scrapers, until most have a kept connection to most kubelets, as in a long-running deployment.', env: false },
   { name: 'resolution', type: 'duration', min: 5000, default: 30_000, description: 'Window length.', env: false },
   { name: 'scrapers', type: 'integer', min: 1, default: 1, description: 'Scraper processes (each scrapes and processes nodes: the CPU-heavy role).', env: false },
   { name: 'processors', type: 'integer', min: 1, default: 1, description: 'Processor processes (they finalize windows).', env: false },
@@ -250,13 +251,13 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     };
     const simulatorStats = async (): Promise<{ summariesServed: number; bytesServed: number }> => (await (await fetch(`${apiUrl}/simulator/stats`)).json()) as { summariesServed: number; bytesServed: number };
     console.log(`bench: ${nodes} nodes x ${podsPerNode} pods, ${resolutionMs / 1000} s windows; warming up ...`);
-    const [warmup] = await waitForWindows(1, 0);
+    const warmup = (await waitForWindows(get.number('warmup-windows'), 0)).at(-1)!;
     const pids = [...children.map((c) => ({ role: c.role, pid: c.process.pid! })), ...(redis.pid ? [{ role: 'redis', pid: redis.pid }] : [])];
     const before = new Map(pids.map((p) => [p.pid, cpuSeconds(p.pid)]));
     const measuredFromMicros = monotonicMicros();
     const servedBefore = await simulatorStats();
     await client.config('RESETSTAT');
-    const measured = await waitForWindows(windows, warmup!.windowStartMs);
+    const measured = await waitForWindows(windows, warmup.windowStartMs);
     const measuredToMicros = monotonicMicros();
     const servedAfter = await simulatorStats();
     const redisCommands = parseCommandStats(await client.info('commandstats'));

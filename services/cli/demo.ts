@@ -1,6 +1,6 @@
 /**
  * `podometer demo`: the simulator, a private Redis and `podometer all` in one process. Each
- * window goes through the real queues (scrape, process, finalize, export) into the short-term
+ * window goes through the real queues (scrape, finalize, export) into the short-term
  * store; the demo reads the store like the API would and prints nodes and the top pods by CPU
  * next to the simulator's ground truth.
  */

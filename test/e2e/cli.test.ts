@@ -147,7 +147,7 @@ describe('podometer bench', () => {
   it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-test-'));
     const jsonFile = join(dir, 'bench.json');
-    const { code, stdout } = await podometer('bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--resolution', '5s', '--profile', join(dir, 'profiles'), '--json', jsonFile);
+    const { code, stdout } = await podometer('bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--profile', join(dir, 'profiles'), '--json', jsonFile);
     assert.equal(code, 0, stdout);
     const tables = stdout.split(/^bench: /m).slice(1);
     assert.deepEqual(tables.map((t) => t.split(' ')[0]), ['2', '3'], 'one table per size');
