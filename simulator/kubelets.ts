@@ -93,12 +93,26 @@ export class KubeletFleet {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
+        // After listening, an error is one failed accept (EMFILE when the simulator holds more
+        // sockets than its open-file limit): report it; the server goes on accepting.
+        server.on('error', (error: NodeJS.ErrnoException) => this.reportServeError(error));
         resolve();
       });
     });
     node.address = advertised ?? host;
     node.port = (server.address() as AddressInfo).port;
     this.servers.set(node.name, server);
+  }
+
+  private readonly reportedErrors = new Set<string>();
+
+  /** Prints each kind of serving error once (stderr). */
+  private reportServeError(error: NodeJS.ErrnoException): void {
+    const kind = error.code ?? error.message;
+    if (this.reportedErrors.has(kind)) return;
+    this.reportedErrors.add(kind);
+    const hint = error.code === 'EMFILE' ? ` (open-file limit reached: ${this.servers.size} kubelets listen and ${this.sockets.size} connections are open; raise ulimit -n)` : '';
+    console.error(`simulator: kubelet server error: ${error.message}${hint}`);
   }
 
   url(node: SimNode): string {

@@ -46,6 +46,7 @@ const TICKS_PER_SECOND = 100;
 const MiB = 2 ** 20;
 /** The limit is measured on at most this many nodes: its cost per node does not depend on the count. */
 const LIMIT_SAMPLE_NODES = 1000;
+const STDERR_TAIL_CHARS = 4000;
 
 /** CPU seconds of a process and of its children that have ended (Redis's AOF rewrite child). */
 function cpuSeconds(pid: number): number {
@@ -211,7 +212,12 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   const profileDir = get.string('profile');
   const sinks = sinkNames(get.list('sink'));
   const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-'));
-  const children: { role: string; process: ChildProcess }[] = [];
+  const children: { role: string; process: ChildProcess; stderrTail: string }[] = [];
+  /** Throws if a role or the simulator has exited: the size cannot be measured. */
+  const checkChildren = (): void => {
+    const ended = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
+    if (ended) throw new Error(`${ended.role} exited (${ended.process.exitCode ?? ended.process.signalCode}): ${ended.stderrTail.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+  };
   const redis = await LocalRedis.start(join(dir, 'redis'));
   // The simulator binds its kubelets (port 0) before its API server: keep the API port out of their way.
   const apiPort = await freePortBelowEphemeralRange();
@@ -219,8 +225,11 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const index = children.filter((c) => c.role === role).length;
     const profiling = profileDir && role !== 'simulate' ? [`--cpu-prof`, `--cpu-prof-dir=${join(profileDir, `${nodes}`, `${role}-${index}`)}`] : [];
     if (profiling.length > 0) mkdirSync(join(profileDir, `${nodes}`, `${role}-${index}`), { recursive: true });
-    const child = spawn(process.execPath, [...profiling, CLI, role, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
-    children.push({ role, process: child });
+    const child = spawn(process.execPath, [...profiling, CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const entry = { role, process: child, stderrTail: '' };
+    // The end of what a role printed, to say why it stopped if it does.
+    child.stderr?.on('data', (chunk: Buffer) => (entry.stderrTail = (entry.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS)));
+    children.push(entry);
     return child;
   };
   const client = new Redis(redis.url);
@@ -243,6 +252,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const waitForWindows = async (count: number, after: number): Promise<WindowSummary[]> => {
       const deadline = Date.now() + (count + 3) * resolutionMs + 180_000;
       for (;;) {
+        checkChildren();
         const done = (await summaries()).filter((s) => s.windowStartMs > after);
         if (done.length >= count) return done.slice(0, count);
         if (Date.now() > deadline) throw new Error(`only ${done.length} of ${count} windows reached the store in time`);
@@ -304,6 +314,11 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       summaries: measured,
       measuredMicros: [measuredFromMicros, measuredToMicros],
     };
+  } catch (error) {
+    checkChildren(); // a role that exited is the reason, not the request to it that failed
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    const simulatorSaid = children.find((c) => c.role === 'simulate')?.stderrTail.trim().split('\n').at(-1);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${cause}${simulatorSaid ? `; the simulator said: ${simulatorSaid}` : ''}`);
   } finally {
     await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));
     await Promise.all(children.map((c) => stop(c.process)));
@@ -366,15 +381,26 @@ export async function runBench(argv: readonly string[]): Promise<number> {
   const { get } = config;
   const sizes = get.list('curve').length > 0 ? get.list('curve').map(Number) : [get.number('nodes')];
   const results: BenchResult[] = [];
+  const lines: string[] = [];
+  let failed = 0;
   for (const nodes of sizes) {
-    const result = await measureSize(get, nodes);
-    results.push(result);
-    console.log(sizeTable(result, get.string('profile')));
+    try {
+      const result = await measureSize(get, nodes);
+      results.push(result);
+      lines.push(curveLine(result));
+      console.log(sizeTable(result, get.string('profile')));
+    } catch (error) {
+      // A size that cannot be measured is reported, and the curve goes on with the next one.
+      failed++;
+      const message = error instanceof Error ? error.message : String(error);
+      lines.push(`${String(nodes).padStart(7)}  not measured: ${message}`);
+      console.log(`\n${nodes} nodes: not measured: ${message}`);
+    }
   }
-  if (results.length > 1) {
-    console.log(`\nscale curve (${get.number('pods-per-node')} pods per node, ${get.number('resolution') / 1000} s windows, ${get.number('windows')} windows each):\n${CURVE_HEADER}\n${results.map(curveLine).join('\n')}`);
+  if (sizes.length > 1) {
+    console.log(`\nscale curve (${get.number('pods-per-node')} pods per node, ${get.number('resolution') / 1000} s windows, ${get.number('windows')} windows each):\n${CURVE_HEADER}\n${lines.join('\n')}`);
   }
   const json = get.string('json');
-  if (json) writeFileSync(json, JSON.stringify(results.length === 1 ? results[0] : results, null, 2));
-  return 0;
+  if (json) writeFileSync(json, JSON.stringify(results.length === 1 && sizes.length === 1 ? results[0] : results, null, 2));
+  return failed > 0 ? 1 : 0;
 }
