@@ -216,7 +216,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   /** Throws if a role or the simulator has exited: the size cannot be measured. */
   const checkChildren = (): void => {
     const ended = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
-    if (ended) throw new Error(`${ended.role} exited (${ended.process.exitCode ?? ended.process.signalCode}): ${ended.stderrTail.trim().split('\n').slice(-3).join(' | ') || 'no message'}`);
+    if (ended) throw new Error(`${ended.role} exited (${ended.process.exitCode ?? ended.process.signalCode}): ${ended.stderrTail.split('\n').map((line) => line.trim()).filter(Boolean).slice(-3).join(' | ') || 'no message'}`);
   };
   const redis = await LocalRedis.start(join(dir, 'redis'));
   // The simulator binds its kubelets (port 0) before its API server: keep the API port out of their way.

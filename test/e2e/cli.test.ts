@@ -10,8 +10,12 @@ import { CLI, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
 const run = promisify(execFile);
 
 async function podometer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return podometerWithEnv({}, ...args);
+}
+
+async function podometerWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -168,5 +172,13 @@ describe('podometer bench', () => {
       assert.ok(f.latencySeconds['store']!.p99 > 0, 'the store wrote every window after its scrape time');
       assert.deepEqual(f.summaries.map((s) => s.okNodes), [f.nodes, f.nodes]);
     }
+  });
+
+  it('a size whose role stops is reported as not measured, with the role\'s own words, and the exit code says so', async () => {
+    // The roles read PODOMETER_* from the environment the bench passes on; this one stops the scraper at start.
+    const { code, stdout } = await podometerWithEnv({ PODOMETER_SCRAPER_CONCURRENCY: '0' }, 'bench', '--curve', '2,3', '--pods-per-node', '1', '--windows', '1', '--warmup-windows', '1', '--resolution', '5s');
+    assert.equal(code, 1, stdout);
+    assert.match(stdout, /^2 nodes: not measured: scraper exited \(2\): .*PODOMETER_SCRAPER_CONCURRENCY="0": must be at least 1/m);
+    assert.match(stdout, /^\s+3  not measured: scraper exited \(2\)/m, 'the curve went on to the next size and lists both');
   });
 });
