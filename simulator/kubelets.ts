@@ -93,8 +93,9 @@ export class KubeletFleet {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        // After listening, an error is one failed accept (EMFILE when the simulator holds more
-        // sockets than its open-file limit): report it; the server goes on accepting.
+        // After listening, an error is a failed accept: report it rather than die on an
+        // unhandled 'error'. (At the open-file limit, libuv may instead accept and close a
+        // connection without an error: the client sees "other side closed".)
         server.on('error', (error: NodeJS.ErrnoException) => this.reportServeError(error));
         resolve();
       });
