@@ -112,8 +112,7 @@ export class KubeletFleet {
     const kind = error.code ?? error.message;
     if (this.reportedErrors.has(kind)) return;
     this.reportedErrors.add(kind);
-    const hint = error.code === 'EMFILE' ? ` (open-file limit reached: ${this.servers.size} kubelets listen and ${this.sockets.size} connections are open; raise ulimit -n)` : '';
-    console.error(`simulator: kubelet server error: ${error.message}${hint}`);
+    console.error(`simulator: kubelet server error: ${error.message} (${this.servers.size} kubelets listen, ${this.sockets.size} connections open)`);
   }
 
   url(node: SimNode): string {

@@ -47,6 +47,8 @@ const MiB = 2 ** 20;
 /** The limit is measured on at most this many nodes: its cost per node does not depend on the count. */
 const LIMIT_SAMPLE_NODES = 1000;
 const STDERR_TAIL_CHARS = 4000;
+/** The last `count` non-blank lines of `text`, joined with ' | '. */
+const lastLines = (text: string, count: number): string => text.split('\n').map((line) => line.trim()).filter(Boolean).slice(-count).join(' | ');
 
 /** CPU seconds of a process and of its children that have ended (Redis's AOF rewrite child). */
 function cpuSeconds(pid: number): number {
@@ -216,7 +218,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   /** Throws if a role or the simulator has exited: the size cannot be measured. */
   const checkChildren = (): void => {
     const ended = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
-    if (ended) throw new Error(`${ended.role} exited (${ended.process.exitCode ?? ended.process.signalCode}): ${ended.stderrTail.split('\n').map((line) => line.trim()).filter(Boolean).slice(-3).join(' | ') || 'no message'}`);
+    if (ended) throw new Error(`${ended.role} exited (${ended.process.exitCode ?? ended.process.signalCode}): ${lastLines(ended.stderrTail, 3) || 'no message'}`);
   };
   const redis = await LocalRedis.start(join(dir, 'redis'));
   // The simulator binds its kubelets (port 0) before its API server: keep the API port out of their way.
@@ -317,7 +319,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   } catch (error) {
     checkChildren(); // a role that exited is the reason, not the request to it that failed
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    const simulatorSaid = children.find((c) => c.role === 'simulate')?.stderrTail.trim().split('\n').at(-1);
+    const simulatorSaid = lastLines(children.find((c) => c.role === 'simulate')?.stderrTail ?? '', 1);
     throw new Error(`${error instanceof Error ? error.message : String(error)}${cause}${simulatorSaid ? `; the simulator said: ${simulatorSaid}` : ''}`);
   } finally {
     await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));

@@ -81,26 +81,23 @@ function toCompact(set: MetricSet): CompactSet {
   return [set.key, set.type, set.labels, set.createTimeMs ?? null, set.scrapeTimeMs, offsets, values, groups];
 }
 
-/** Values as name -> value, from pairs or from the older name -> value object. */
-function valuesOf(encoded: Pairs | Record<string, JsonValue>): Record<string, MetricValue> {
-  const values: Record<string, MetricValue> = {};
+/** Calls `each` with every metric and value, from pairs or from the older name -> value object. */
+function forEachValue(encoded: Pairs | Record<string, JsonValue>, each: (name: string, value: MetricValue) => void): void {
   if (Array.isArray(encoded)) {
-    for (let i = 0; i + 1 < encoded.length; i += 2) values[metricName(encoded[i]!)] = revive(encoded[i + 1]!);
+    for (let i = 0; i + 1 < encoded.length; i += 2) each(metricName(encoded[i]!), revive(encoded[i + 1]!));
   } else {
-    for (const name in encoded) values[name] = revive(encoded[name]!);
+    for (const name in encoded) each(name, revive(encoded[name]!));
   }
-  return values;
 }
 
 function fromCompact([key, type, labels, createTimeMs, scrapeTimeMs, offsets, values, groups]: CompactSet): MetricSet {
   const sampleTimesMs: MetricSet['sampleTimesMs'] = {};
   for (let i = 0; i < offsets.length; i++) if (offsets[i] !== null) sampleTimesMs[CLOCKS[i]!] = scrapeTimeMs + offsets[i]!;
   const labeled: LabeledValue[] = [];
-  for (const [groupLabels, groupValues] of groups) {
-    const each = valuesOf(groupValues);
-    for (const name in each) labeled.push({ name, labels: groupLabels, value: each[name]! });
-  }
-  const set: MetricSet = { key, type, labels, scrapeTimeMs, sampleTimesMs, values: valuesOf(values), labeled };
+  for (const [groupLabels, groupValues] of groups) forEachValue(groupValues, (name, value) => labeled.push({ name, labels: groupLabels, value }));
+  const decodedValues: Record<string, MetricValue> = {};
+  forEachValue(values, (name, value) => (decodedValues[name] = value));
+  const set: MetricSet = { key, type, labels, scrapeTimeMs, sampleTimesMs, values: decodedValues, labeled };
   if (createTimeMs !== null) set.createTimeMs = createTimeMs;
   return set;
 }

@@ -10,31 +10,26 @@ import { sinkNames } from '../common/sink-config.js';
 import { startWorker } from '../common/queues.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseStoreLabels } from './enrich.js';
-import { finalizeWindow, type NodeProcessingDeps } from './processor.js';
+import { finalizeWindow, type FinalizeDeps, type NodeProcessingDeps, type PipelineStateDeps } from './processor.js';
 
 export const PROCESSOR_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, STORE_OPTIONS, SINK_OPTIONS);
 
+/** The Redis state processing and finalizing share. */
+function pipelineStateFrom(runtime: Runtime, get: ConfigReader): PipelineStateDeps {
+  return { redis: runtime.redis, keys: runtime.keys, queues: runtime.queues, stagingTtlMs: get.number('staging-retention'), logger: runtime.logger };
+}
+
 /** What processing a node's scrape needs, from the flags of PROCESSING_OPTIONS. */
 export function nodeProcessingFrom(runtime: Runtime, get: ConfigReader): NodeProcessingDeps {
-  return {
-    redis: runtime.redis,
-    keys: runtime.keys,
-    queues: runtime.queues,
-    enrich: { labelSeparator: get.string('label-separator'), storeLabels: parseStoreLabels(get.list('store-label')), ignoreLabels: new Set(get.list('ignore-label')) },
-    stagingTtlMs: get.number('staging-retention'),
-    logger: runtime.logger,
-  };
+  const enrich = { labelSeparator: get.string('label-separator'), storeLabels: parseStoreLabels(get.list('store-label')), ignoreLabels: new Set(get.list('ignore-label')) };
+  return { ...pipelineStateFrom(runtime, get), enrich };
 }
 
 export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
-  const deps = {
-    redis: runtime.redis,
-    keys: runtime.keys,
-    queues: runtime.queues,
+  const deps: FinalizeDeps = {
+    ...pipelineStateFrom(runtime, get),
     sinks: sinkNames(get.list('sink')),
     sinkRetry: { attempts: get.number('sink-retry-attempts'), backlog: get.number('sink-backlog') },
-    stagingTtlMs: get.number('staging-retention'),
-    logger: runtime.logger,
   };
   const worker = startWorker<FinalizeJob>({
     queue: QUEUE.finalize,

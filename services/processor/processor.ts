@@ -27,7 +27,7 @@ import type { EnrichOptions } from './enrich.js';
 import { processNode } from './process-node.js';
 
 /** The pipeline's Redis state, as both processing and finalizing use it. */
-interface PipelineStateDeps {
+export interface PipelineStateDeps {
   redis: Redis;
   keys: RedisKeys;
   queues: PipelineQueues;
@@ -128,7 +128,7 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
       deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
     }
   }
-  if (sets !== undefined && context !== undefined && outcome.status === 'ok') {
+  if (sets !== undefined && context !== undefined) {
     const { podsText, nodeText, rateState, namespaces } = context;
     const previousWindow = Object.keys(rateState).map(Number).filter((w) => w < windowStartMs).sort((a, b) => b - a)[0];
     const previous = previousWindow === undefined ? [] : decodeMetricSets(rateState[String(previousWindow)]!);

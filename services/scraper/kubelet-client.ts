@@ -51,8 +51,6 @@ export interface FetchedSummary {
   readonly latencyMs: number;
 }
 
-/** TLS sessions kept for resumption, one per kubelet (~2 KB each). */
-const MAX_CACHED_TLS_SESSIONS = 20_000;
 /** How long an idle connection to a kubelet is kept (unless the kubelet asks for less). */
 const KEEP_ALIVE_MS = 10 * 60_000;
 
@@ -81,8 +79,6 @@ export class KubeletClient {
         timeout: options.timeoutMs,
         rejectUnauthorized: !options.insecure,
         secureContext,
-        // Resume TLS sessions with kubelets this scraper has talked to (undici keeps 100).
-        maxCachedSessions: MAX_CACHED_TLS_SESSIONS,
       },
     });
   }

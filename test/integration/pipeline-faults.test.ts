@@ -81,8 +81,6 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.deepEqual(Object.keys(outcomes).sort(), harness.simulator.cluster.nodes.map((n) => n.name).sort(), 'one outcome per node');
     const job = await harness.runtime.queues.scrape.getJob(JOB_ID.scrape(slowNode, windowStartMs));
     assert.equal(await job?.getState(), 'completed');
-    const scrapeJobs = (await harness.runtime.queues.scrape.getJobs(['completed', 'active', 'waiting', 'failed'])).filter((j) => j.data.windowStartMs === windowStartMs);
-    assert.equal(scrapeJobs.length, 3, 'one scrape job per node, the killed one included');
     const nodes = (await harness.store.sets(windowStartMs, 'node:*')).filter((s) => s.type === 'node');
     assert.equal(nodes.length, 3);
   });
