@@ -238,11 +238,14 @@ export class SimulatedCluster {
   private restartBudget = 0;
   private churnBudget = 0;
   private lastTickMs: number;
+  /** The time the cluster was built at (a whole second): with the seed, it fixes the whole model. */
+  readonly builtAtMs: number;
 
   constructor(readonly options: ClusterOptions) {
     this.random = new Random(options.seed);
     this.now = options.nowMs ?? Date.now;
     const nowMs = wholeSecond(this.now());
+    this.builtAtMs = nowMs;
     this.lastTickMs = nowMs;
     const teamCount = Math.max(2, Math.min(12, Math.ceil((options.nodes * options.podsPerNode) / 500)));
     for (const name of ['default', 'kube-system', ...Array.from({ length: teamCount }, (_, i) => `team-${i + 1}`)]) {

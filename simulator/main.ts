@@ -1,7 +1,7 @@
 /** `podometer simulate`: run the cluster simulator until SIGINT/SIGTERM. */
-import { loadRoleConfig, reader, usage, type OptionSpec, type OptionValue } from '../services/common/config.js';
+import { ConfigError, loadRoleConfig, reader, usage, type OptionSpec, type OptionValue } from '../services/common/config.js';
 import { FAULTS, type Fault } from './kubelets.js';
-import { DEFAULT_SIMULATOR_OPTIONS, Simulator, type SimulatorOptions } from './simulator.js';
+import { DEFAULT_SIMULATOR_OPTIONS, Simulator, simulatorOptionProblems, type SimulatorOptions } from './simulator.js';
 
 export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   { name: 'nodes', type: 'integer', min: 1, max: 60_000, default: DEFAULT_SIMULATOR_OPTIONS.nodes, description: 'Number of nodes.' },
@@ -11,6 +11,7 @@ export const SIMULATE_OPTIONS: readonly OptionSpec[] = [
   { name: 'api-port', type: 'integer', min: 0, max: 65535, default: 0, description: 'API server port on 127.0.0.1 (0: any free port).' },
   { name: 'advertise-address', type: 'string', valueName: 'HOST', description: 'Listen on every interface and publish HOST as the nodes\' address (docker-compose: the service name). Default: loopback only.' },
   { name: 'kubelet-port', type: 'integer', min: 0, max: 65535, default: 0, description: 'One port for every kubelet, each at its own 127.10.x.y address (0: a free port each on 127.0.0.1).' },
+  { name: 'kubelet-processes', type: 'integer', min: 0, max: 64, default: 0, description: 'Serve the kubelets from this many child processes (0: from the simulator\'s own). For clusters whose kubelets and connections pass one process\'s open-file limit; not with restarts, churn or --replay.' },
   { name: 'kubelet-https', type: 'boolean', default: true, description: 'Serve kubelets over HTTPS with a generated CA (--no-kubelet-https for plain HTTP).' },
   { name: 'kubelet-token', type: 'string', valueName: 'TOKEN', description: 'Require this bearer token on kubelet requests.' },
   { name: 'restarts-per-minute', type: 'number', min: 0, default: 0, description: 'Container restarts per minute across the cluster.' },
@@ -52,6 +53,7 @@ export function simulatorOptionsFrom(values: Record<string, OptionValue>): Simul
     seed: get.number('seed'),
     apiPort: get.number('api-port'),
     kubeletPort: get.number('kubelet-port'),
+    kubeletProcesses: get.number('kubelet-processes'),
     https: get.boolean('kubelet-https'),
     restartsPerMinute: get.number('restarts-per-minute'),
     churnPerMinute: get.number('churn-per-minute'),
@@ -69,6 +71,8 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(SIMULATE_OPTIONS, argv, SIMULATE_HELP);
   if (!config) return 0;
   const options = simulatorOptionsFrom(config.values);
+  const problems = simulatorOptionProblems(options);
+  if (problems.length > 0) throw new ConfigError(problems);
   const startedMs = performance.now();
   const simulator = await Simulator.start(options);
   const first = simulator.cluster.nodes[0];
@@ -76,7 +80,7 @@ export async function runSimulate(argv: readonly string[]): Promise<number> {
     [
       `simulator ready in ${((performance.now() - startedMs) / 1000).toFixed(1)} s: ${simulator.cluster.nodes.length} nodes, ${simulator.cluster.pods.size} pods`,
       `  API server   ${simulator.apiUrl}   (kubeconfig: ${options.stateDir}/kubeconfig)`,
-      `  kubelets     ${first ? simulator.kubeletUrl(first.name) : '(none)'}${simulator.cluster.nodes.length > 1 ? ' ...' : ''}`,
+      `  kubelets     ${first ? simulator.kubeletUrl(first.name) : '(none)'}${simulator.cluster.nodes.length > 1 ? ' ...' : ''}${options.kubeletProcesses > 0 ? `   (served by ${options.kubeletProcesses} child processes)` : ''}`,
       simulator.caPem ? `  kubelet CA   ${options.stateDir}/kubelet-ca.crt` : '  kubelets serve plain HTTP',
       `  control      ${simulator.apiUrl}/simulator/{stats,nodes,truth,faults,restart,pods,expire-history}`,
     ].join('\n'),

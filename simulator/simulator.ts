@@ -19,7 +19,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { FakeApiServer, sendJson, sendStatus } from './apiserver.js';
 import { SimulatedCluster, WorkingSetsAt, type SimNode, type SimPod } from './cluster.js';
-import { FAULTS, KubeletFleet, nodeLoopbackAddress, type Fault } from './kubelets.js';
+import { KubeletWorkers } from './kubelet-workers.js';
+import { FAULTS, KubeletFleet, nodeLoopbackAddress, type Fault, type FleetStats, type KubeletFleetOptions } from './kubelets.js';
 import { SummaryRenderer } from './summary-render.js';
 import { generateServingTls, type GeneratedTls } from './tls.js';
 
@@ -32,6 +33,11 @@ export interface SimulatorOptions {
   bearerToken?: string;
   /** All kubelets on this port at distinct 127.10.x.y addresses; 0: a port each on 127.0.0.1. */
   kubeletPort: number;
+  /**
+   * 0: serve the kubelets in this process. N: in N child processes (kubelet-workers.ts), for
+   * clusters whose sockets pass one process's open-file limit. Not with restarts, churn or replay.
+   */
+  kubeletProcesses: number;
   /** Serve the API server and kubelets on every interface and publish this host name in Node objects. */
   advertiseAddress?: string;
   apiPort: number;
@@ -55,6 +61,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
   seed: 1,
   https: true,
   kubeletPort: 0,
+  kubeletProcesses: 0,
   apiPort: 0,
   restartsPerMinute: 0,
   churnPerMinute: 0,
@@ -90,9 +97,30 @@ export interface TruthNode {
   txBytesPerSecond: number;
 }
 
+/** What the simulator's control endpoints need of its kubelets, served here or in child processes. */
+interface Kubelets {
+  url(node: SimNode): string;
+  setFault(node: SimNode, fault: Fault | undefined): Promise<void>;
+  faultOf(nodeName: string): Fault | undefined;
+  close(): Promise<void>;
+}
+
+/** The option combinations the simulator cannot run, each as a sentence; empty when it can. */
+export function simulatorOptionProblems(options: SimulatorOptions): string[] {
+  if (options.kubeletProcesses === 0) return [];
+  return [
+    ...(options.restartsPerMinute > 0 ? ['--restarts-per-minute needs the kubelets in the simulator\'s own process (--kubelet-processes 0)'] : []),
+    ...(options.churnPerMinute > 0 ? ['--churn-per-minute needs the kubelets in the simulator\'s own process (--kubelet-processes 0)'] : []),
+    ...(options.replayDir !== undefined ? ['--replay needs the kubelets in the simulator\'s own process (--kubelet-processes 0)'] : []),
+  ];
+}
+
 export class Simulator {
   readonly cluster: SimulatedCluster;
-  readonly fleet: KubeletFleet;
+  /** Kubelets served in this process (kubeletProcesses 0). */
+  private readonly fleet: KubeletFleet | undefined;
+  /** Kubelets served by child processes (kubeletProcesses > 0). */
+  private workers: KubeletWorkers | undefined;
   /** Built once every kubelet listens, so no Node is ever served without its kubelet's port. */
   private apiServer: FakeApiServer | undefined;
   private readonly renderer = new SummaryRenderer();
@@ -109,21 +137,32 @@ export class Simulator {
       restartsPerMinute: options.restartsPerMinute,
       churnPerMinute: options.churnPerMinute,
     });
-    this.fleet = new KubeletFleet(
-      {
-        ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
-        sharedPort: options.kubeletPort,
-        ...(options.advertiseAddress !== undefined ? { advertiseAddress: options.advertiseAddress } : {}),
-        slowMs: options.slowMs,
-        oversizedBytes: options.oversizedBytes,
-      },
-      (node, timeMs) => this.recordings.get(node.name) ?? this.renderer.render(node, timeMs),
-    );
+    if (options.kubeletProcesses === 0) this.fleet = new KubeletFleet(this.fleetOptions(), (node, timeMs) => this.recordings.get(node.name) ?? this.renderer.render(node, timeMs));
+  }
+
+  private fleetOptions(): KubeletFleetOptions {
+    const options = this.options;
+    return {
+      ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
+      sharedPort: options.kubeletPort,
+      ...(options.advertiseAddress !== undefined ? { advertiseAddress: options.advertiseAddress } : {}),
+      ...(this.tls ? { tls: { certPem: this.tls.certPem, keyPem: this.tls.keyPem } } : {}),
+      slowMs: options.slowMs,
+      oversizedBytes: options.oversizedBytes,
+    };
+  }
+
+  private get kubelets(): Kubelets {
+    const kubelets = this.fleet ?? this.workers;
+    if (!kubelets) throw new Error('the simulator has not started');
+    return kubelets;
   }
 
   /** Builds the cluster, starts every kubelet and the API server. */
   static async start(overrides: Partial<SimulatorOptions> = {}): Promise<Simulator> {
     const options = { ...DEFAULT_SIMULATOR_OPTIONS, ...overrides };
+    const problems = simulatorOptionProblems(options);
+    if (problems.length > 0) throw new Error(problems.join('; '));
     const simulator = new Simulator(options);
     if (options.replayDir) await simulator.loadRecordings(options.replayDir);
     if (options.https) {
@@ -131,9 +170,16 @@ export class Simulator {
       const advertised = options.advertiseAddress;
       const ipAdvertised = advertised !== undefined && /^[\d.]+$/.test(advertised);
       simulator.tls = await generateServingTls(['127.0.0.1', ...addresses, ...(ipAdvertised ? [advertised] : [])], ['localhost', ...(advertised !== undefined && !ipAdvertised ? [advertised] : [])]);
-      simulator.fleet.serveTls(simulator.tls.certPem, simulator.tls.keyPem);
+      simulator.fleet?.serveTls(simulator.tls.certPem, simulator.tls.keyPem);
     }
-    await simulator.fleet.start(simulator.cluster.nodes);
+    if (simulator.fleet) await simulator.fleet.start(simulator.cluster.nodes);
+    else {
+      const { nodes, podsPerNode, containersPerPod, seed } = options;
+      simulator.workers = await KubeletWorkers.start(options.kubeletProcesses, simulator.cluster.nodes, {
+        cluster: { nodes, podsPerNode, containersPerPod, seed, startMs: simulator.cluster.builtAtMs },
+        fleet: simulator.fleetOptions(),
+      });
+    }
     simulator.apiServer = new FakeApiServer(simulator.cluster, {
       historyLimit: options.historyLimit,
       control: (request, response, body) => simulator.control(request, response, body),
@@ -165,7 +211,7 @@ export class Simulator {
   }
 
   kubeletUrl(nodeName: string): string {
-    return this.fleet.url(this.node(nodeName));
+    return this.kubelets.url(this.node(nodeName));
   }
 
   node(name: string): SimNode {
@@ -175,14 +221,14 @@ export class Simulator {
   }
 
   async setFault(nodeName: string, fault: Fault | undefined): Promise<void> {
-    await this.fleet.setFault(this.node(nodeName), fault);
+    await this.kubelets.setFault(this.node(nodeName), fault);
   }
 
   /** Puts `fault` on the first ceil(fraction * nodes) nodes; returns their names. */
   async setFaultOnFraction(fault: Fault, fraction: number): Promise<string[]> {
     const count = Math.ceil(fraction * this.cluster.nodes.length);
     const chosen = this.cluster.nodes.slice(0, count);
-    for (const node of chosen) await this.fleet.setFault(node, fault);
+    for (const node of chosen) await this.kubelets.setFault(node, fault);
     return chosen.map((n) => n.name);
   }
 
@@ -204,24 +250,32 @@ export class Simulator {
     return { timeMs: at.timeMs, nodes: truthNodes, pods };
   }
 
-  stats(): Record<string, number> {
+  /** Counters, CPU (microseconds) and RSS (bytes) of this process and its kubelet processes together. */
+  async stats(): Promise<Record<string, number>> {
     const cpu = process.cpuUsage();
+    const workers = await this.workers?.stats();
+    const served: FleetStats = this.fleet?.stats ?? workers!;
     return {
-      cpuUserMicros: cpu.user,
-      cpuSystemMicros: cpu.system,
-      rssBytes: process.memoryUsage.rss(),
+      cpuUserMicros: cpu.user + (workers?.cpuUserMicros ?? 0),
+      cpuSystemMicros: cpu.system + (workers?.cpuSystemMicros ?? 0),
+      rssBytes: process.memoryUsage.rss() + (workers?.rssBytes ?? 0),
       nodes: this.cluster.nodes.length,
       pods: this.cluster.pods.size,
       resourceVersion: this.cluster.resourceVersion,
       activeWatches: this.api.activeWatches,
-      ...this.fleet.stats,
+      kubeletProcesses: this.options.kubeletProcesses,
+      summariesServed: served.summariesServed,
+      bytesServed: served.bytesServed,
+      faultsServed: served.faultsServed,
+      unauthorized: served.unauthorized,
     };
   }
 
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     await this.apiServer?.close();
-    await this.fleet.close();
+    await this.fleet?.close();
+    await this.workers?.close();
   }
 
   private async loadRecordings(dir: string): Promise<void> {
@@ -281,13 +335,17 @@ export class Simulator {
         return true;
       }
     }
+    if (this.workers && KUBELET_CHANGING_ROUTES.includes(route)) {
+      sendStatus(response, 409, 'Conflict', `${route} changes what kubelets serve, which the simulator cannot do with --kubelet-processes > 0`);
+      return true;
+    }
     try {
       switch (route) {
         case 'GET /simulator/stats':
-          sendJson(response, 200, this.stats());
+          sendJson(response, 200, await this.stats());
           return true;
         case 'GET /simulator/nodes':
-          sendJson(response, 200, this.cluster.nodes.map((n) => ({ name: n.name, url: this.fleet.url(n), fault: this.fleet.faultOf(n.name) ?? null, ready: n.ready })));
+          sendJson(response, 200, this.cluster.nodes.map((n) => ({ name: n.name, url: this.kubelets.url(n), fault: this.kubelets.faultOf(n.name) ?? null, ready: n.ready })));
           return true;
         case 'GET /simulator/truth':
           sendJson(response, 200, this.truth(Date.now(), url.searchParams.get('node') ?? undefined));
@@ -342,6 +400,9 @@ export class Simulator {
     }
   }
 }
+
+/** Control routes that change what kubelets serve: not available with kubelet processes. */
+const KUBELET_CHANGING_ROUTES = ['POST /simulator/restart', 'POST /simulator/pods', 'POST /simulator/pods/delete'];
 
 function podTruth(pod: SimPod, at: WorkingSetsAt): TruthPod {
   return {

@@ -33,6 +33,7 @@ export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'resolution', type: 'duration', min: 5000, default: 30_000, description: 'Window length.', env: false },
   { name: 'scrapers', type: 'integer', min: 1, default: 1, description: 'Scraper processes (each scrapes and processes nodes: the CPU-heavy role).', env: false },
   { name: 'processors', type: 'integer', min: 1, default: 1, description: 'Processor processes (they finalize windows).', env: false },
+  { name: 'kubelet-processes', type: 'integer', min: 0, max: 64, valueName: 'N', description: 'Simulator processes serving the kubelets (as simulate --kubelet-processes). Default: 0 while the simulator\'s sockets stay under 80% of the open-file limit, else enough that each process\'s do.', env: false },
   { name: 'sink', type: 'strings', default: [], valueName: 'URI', description: 'Sinks besides the store (as --sink of the roles).', env: false },
   { name: 'curve', type: 'list', default: [], valueName: 'N,N,...', description: 'Node counts to measure one after another (one line each); overrides --nodes.', env: false, check: (n) => (/^[1-9]\d*$/.test(n) ? undefined : 'must be a node count') },
   { name: 'profile', type: 'string', default: '', valueName: 'DIR', description: 'Run every role under the V8 CPU profiler (profiles in DIR) and print its costliest functions.', env: false },
@@ -56,6 +57,37 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
 }
 
+/** The processes whose parent is `pid` (the simulator's kubelet processes). */
+function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // the process ended while listing
+    }
+  }
+  return children;
+}
+
+/** This process's soft limit on open files (what a child inherits). */
+function openFileLimit(): number {
+  const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return match ? Number(match[1]) : 1024;
+}
+
+/**
+ * Kubelet processes for the simulator: 0 (its own process) while its sockets (a listener per node,
+ * and a kept connection per node and scraper) stay under 80% of the open-file limit, else enough
+ * child processes that each does.
+ */
+export function kubeletProcessesFor(nodes: number, scrapers: number, fileLimit: number): number {
+  const sockets = nodes * (1 + scrapers);
+  const perProcess = Math.floor(fileLimit * 0.8);
+  return sockets <= perProcess ? 0 : Math.ceil(sockets / perProcess);
+}
+
 function peakRssBytes(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
@@ -73,7 +105,8 @@ export interface BenchResult {
   podsPerNode: number;
   windows: number;
   resolutionMs: number;
-  roles: Record<string, { cpuSeconds: number; peakRssBytes: number }>;
+  /** By role: its processes, their CPU over the measured windows and their peak RSS, summed. */
+  roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>;
   /** Nodes processed over the measured windows: what the CPU figures are divided by. */
   nodeScrapes: number;
   pipelineCpuMsPerNodeScrape: number;
@@ -235,8 +268,10 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     return child;
   };
   const client = new Redis(redis.url);
+  const given = get.optionalString('kubelet-processes');
+  const kubeletProcesses = given !== undefined ? Number(given) : kubeletProcessesFor(nodes, get.number('scrapers'), openFileLimit());
   try {
-    spawnRole('simulate', ['--nodes', String(nodes), '--pods-per-node', String(podsPerNode), '--containers-per-pod', String(get.number('containers-per-pod')), '--api-port', String(apiPort), '--state-dir', join(dir, 'sim')]);
+    spawnRole('simulate', ['--nodes', String(nodes), '--pods-per-node', String(podsPerNode), '--containers-per-pod', String(get.number('containers-per-pod')), '--api-port', String(apiPort), '--state-dir', join(dir, 'sim'), `--kubelet-processes=${kubeletProcesses}`]);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     for (let ready = false; !ready; ) {
       ready = await fetch(`${apiUrl}/simulator/stats`).then((r) => r.ok, () => false);
@@ -262,9 +297,15 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       }
     };
     const simulatorStats = async (): Promise<{ summariesServed: number; bytesServed: number }> => (await (await fetch(`${apiUrl}/simulator/stats`)).json()) as { summariesServed: number; bytesServed: number };
-    console.log(`bench: ${nodes} nodes x ${podsPerNode} pods, ${resolutionMs / 1000} s windows; warming up ...`);
+    const servedBy = kubeletProcesses > 0 ? ` (kubelets in ${kubeletProcesses} simulator processes)` : '';
+    console.log(`bench: ${nodes} nodes x ${podsPerNode} pods, ${resolutionMs / 1000} s windows${servedBy}; warming up ...`);
     const warmup = (await waitForWindows(get.number('warmup-windows'), 0)).at(-1)!;
-    const pids = [...children.map((c) => ({ role: c.role, pid: c.process.pid! })), ...(redis.pid ? [{ role: 'redis', pid: redis.pid }] : [])];
+    const simulatorPid = children.find((c) => c.role === 'simulate')!.process.pid!;
+    const pids = [
+      ...children.map((c) => ({ role: c.role, pid: c.process.pid! })),
+      ...childPids(simulatorPid).map((pid) => ({ role: 'simulate', pid })),
+      ...(redis.pid ? [{ role: 'redis', pid: redis.pid }] : []),
+    ];
     const before = new Map(pids.map((p) => [p.pid, cpuSeconds(p.pid)]));
     const measuredFromMicros = monotonicMicros();
     const servedBefore = await simulatorStats();
@@ -275,7 +316,8 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const redisCommands = parseCommandStats(await client.info('commandstats'));
     const roles: BenchResult['roles'] = {};
     for (const { role, pid } of pids) {
-      const row = (roles[role] ??= { cpuSeconds: 0, peakRssBytes: 0 });
+      const row = (roles[role] ??= { processes: 0, cpuSeconds: 0, peakRssBytes: 0 });
+      row.processes += 1;
       row.cpuSeconds += cpuSeconds(pid) - before.get(pid)!;
       row.peakRssBytes += peakRssBytes(pid);
     }

@@ -151,11 +151,13 @@ describe('podometer bench', () => {
   it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-test-'));
     const jsonFile = join(dir, 'bench.json');
-    const { code, stdout } = await podometer('bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--profile', join(dir, 'profiles'), '--json', jsonFile);
+    // Kubelets in two simulator processes, as the bench chooses at 10,000 nodes: their CPU is the simulator's.
+    const { code, stdout } = await podometer('bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--kubelet-processes', '2', '--profile', join(dir, 'profiles'), '--json', jsonFile);
     assert.equal(code, 0, stdout);
     const tables = stdout.split(/^bench: /m).slice(1);
     assert.deepEqual(tables.map((t) => t.split(' ')[0]), ['2', '3'], 'one table per size');
     for (const table of tables) {
+      assert.match(table, /^\d+ nodes x 3 pods, 5 s windows \(kubelets in 2 simulator processes\)/);
       for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
@@ -165,8 +167,10 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[] }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[] }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
+    assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
+    assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
     for (const f of figures) {
       assert.ok(f.limitCpuMsPerNodeScrape > 0 && f.pipelineCpuMsPerNodeScrape > 0);
       assert.ok(f.latencySeconds['store']!.p99 > 0, 'the store wrote every window after its scrape time');

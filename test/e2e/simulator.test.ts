@@ -336,3 +336,40 @@ describe('simulator modes', () => {
     }
   });
 });
+
+describe('simulator with kubelet processes', () => {
+  it('serves from child processes the same cluster the API lists, forwards faults and sums their counters', async () => {
+    const sim = await Simulator.start({ nodes: 5, podsPerNode: 3, seed: 5, kubeletProcesses: 2, bearerToken: 'sekret' });
+    const client = new KubeletClient({ caPem: sim.caPem!, bearerToken: 'sekret', timeoutMs: 2000, maxResponseBytes: 1 << 20 });
+    try {
+      const pods = (await getJson<List>(`${sim.apiUrl}/api/v1/pods`)).body.items;
+      for (const node of sim.cluster.nodes) {
+        const batch = parseSummary((await client.fetchSummary(node.name, sim.kubeletUrl(node.name))).body, { nodeName: node.name });
+        assert.equal(batch.nodeName, node.name);
+        // The child built its model itself: its pods and their uids must be the ones the API lists on that node.
+        const served = batch.metricSets.filter((s) => s.type === 'pod').map((s) => `${s.labels.namespace_name}/${s.labels.pod_name}/${s.labels.pod_id}`).sort();
+        const listed = pods
+          .filter((p) => p.spec?.nodeName === node.name && p.status?.phase === 'Running')
+          .map((p) => `${p.metadata.namespace}/${p.metadata.name}/${(p.metadata as { uid?: string }).uid}`)
+          .sort();
+        assert.deepEqual(served, listed, `pods of ${node.name}`);
+      }
+      const faulty = sim.cluster.nodes[3]!;
+      await post(`${sim.apiUrl}/simulator/faults`, { nodes: [faulty.name], fault: 'error500' });
+      await assert.rejects(client.fetchSummary(faulty.name, sim.kubeletUrl(faulty.name)), (error: unknown) => error instanceof ScrapeError && /500/.test(error.message));
+      const stats = (await getJson<Record<string, number>>(`${sim.apiUrl}/simulator/stats`)).body;
+      assert.equal(stats.summariesServed, 5);
+      assert.equal(stats.faultsServed, 1);
+      const refused = await request(`${sim.apiUrl}/simulator/pods`, { method: 'POST', body: JSON.stringify({ node: faulty.name }) });
+      assert.equal(refused.statusCode, 409, 'adding a pod would change only the API side');
+      await refused.body.dump();
+    } finally {
+      await client.close();
+      await sim.stop();
+    }
+  });
+
+  it('refuses churn with kubelet processes, naming the option', async () => {
+    await assert.rejects(Simulator.start({ nodes: 2, kubeletProcesses: 2, churnPerMinute: 1 }), /--churn-per-minute needs the kubelets in the simulator's own process/);
+  });
+});
