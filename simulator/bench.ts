@@ -19,6 +19,7 @@ export const BENCH_SIMULATOR_OPTIONS: readonly OptionSpec[] = [
   { name: 'pods-per-node', type: 'integer', min: 0, default: 30, description: 'Pods per node.', env: false },
   { name: 'rounds', type: 'integer', min: 1, default: 2, description: 'How many times every node is scraped.', env: false },
   { name: 'concurrency', type: 'integer', min: 1, default: 64, description: 'Requests in flight at once.', env: false },
+  { name: 'kubelet-processes', type: 'integer', min: 0, max: 64, default: 0, description: 'As simulate --kubelet-processes (their CPU and RSS are counted).', env: false },
   { name: 'kubelet-https', type: 'boolean', default: true, description: 'HTTPS kubelets (as in a real cluster).', env: false },
 ];
 
@@ -42,7 +43,7 @@ export async function runBenchSimulator(argv: readonly string[]): Promise<number
   const stateDir = join('.tmp', `bench-simulator-${process.pid}`);
   // This file runs as dist/simulator/bench.js; the entry point is bin/podometer.js.
   const cli = fileURLToPath(new URL('../../bin/podometer.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'simulate', '--nodes', String(nodes), '--pods-per-node', String(podsPerNode), '--state-dir', stateDir, ...(https ? [] : ['--no-kubelet-https'])], {
+  const child = spawn(process.execPath, [cli, 'simulate', '--nodes', String(nodes), '--pods-per-node', String(podsPerNode), '--state-dir', stateDir, `--kubelet-processes=${get.number('kubelet-processes')}`, ...(https ? [] : ['--no-kubelet-https'])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

@@ -3,13 +3,14 @@
  * serves the kubelets of its share of the nodes, and answers the primary's requests over IPC.
  * Exits when the primary asks or goes away.
  */
-import { SimulatedCluster } from './cluster.js';
+import { SimulatedCluster, type SimNode } from './cluster.js';
 import { KubeletFleet } from './kubelets.js';
 import type { WorkerReply, WorkerRequest } from './kubelet-workers.js';
 import { SummaryRenderer } from './summary-render.js';
 
 let fleet: KubeletFleet | undefined;
-let cluster: SimulatedCluster | undefined;
+/** The nodes this process serves; the rest of the model it built is garbage once they are picked. */
+let nodesByName = new Map<string, SimNode>();
 
 const reply = (message: WorkerReply): void => {
   process.send?.(message);
@@ -19,16 +20,17 @@ async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
     case 'start': {
       const { startMs, ...shape } = request.cluster;
-      cluster = new SimulatedCluster({ ...shape, restartsPerMinute: 0, churnPerMinute: 0, nowMs: () => startMs });
+      const cluster = new SimulatedCluster({ ...shape, restartsPerMinute: 0, churnPerMinute: 0, nowMs: () => startMs });
       const renderer = new SummaryRenderer();
       fleet = new KubeletFleet(request.fleet, (node, timeMs) => renderer.render(node, timeMs));
       const mine = cluster.nodes.filter((node) => node.index % request.shards === request.shard);
+      nodesByName = new Map(mine.map((node) => [node.name, node]));
       await fleet.start(mine);
       reply({ type: 'started', endpoints: mine.map((n) => ({ name: n.name, address: n.address, port: n.port })) });
       return;
     }
     case 'fault': {
-      const node = cluster?.nodesByName.get(request.node);
+      const node = nodesByName.get(request.node);
       if (!fleet || !node) throw new Error(`no node "${request.node}" here`);
       await fleet.setFault(node, request.fault ?? undefined);
       reply({ type: 'done' });
@@ -36,7 +38,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     }
     case 'stats': {
       const cpu = process.cpuUsage();
-      reply({ type: 'stats', stats: { ...(fleet?.stats ?? { summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0 }), cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rssBytes: process.memoryUsage.rss() } });
+      reply({ type: 'stats', stats: { ...(fleet?.stats ?? { summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0, connectionsAccepted: 0 }), cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rssBytes: process.memoryUsage.rss() } });
       return;
     }
     case 'close':

@@ -131,7 +131,7 @@ export class KubeletWorkers {
 
   /** The children's counters, CPU and RSS, summed. */
   async stats(): Promise<WorkerStats> {
-    const total: WorkerStats = { summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0, cpuUserMicros: 0, cpuSystemMicros: 0, rssBytes: 0 };
+    const total: WorkerStats = { summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0, connectionsAccepted: 0, cpuUserMicros: 0, cpuSystemMicros: 0, rssBytes: 0 };
     for (const reply of await Promise.all(this.workers.map((w) => w.request({ type: 'stats' })))) {
       if (reply.type !== 'stats') continue;
       for (const key of Object.keys(total) as (keyof WorkerStats)[]) total[key] += reply.stats[key];

@@ -268,6 +268,7 @@ export class Simulator {
       bytesServed: served.bytesServed,
       faultsServed: served.faultsServed,
       unauthorized: served.unauthorized,
+      connectionsAccepted: served.connectionsAccepted,
     };
   }
 

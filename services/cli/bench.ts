@@ -118,6 +118,8 @@ export interface BenchResult {
   windowsIncomplete: number;
   scrapeFailures: number;
   bytesPerScrape: number;
+  /** Kubelet connections the simulator accepted over the measured windows: TLS handshakes on both sides. */
+  kubeletConnectionsOpened: number;
   /** Scrape jobs (each scrapes and processes one node) per second while a window is in flight (scrape time to finalized). */
   jobsPerSecond: number;
   /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
@@ -258,7 +260,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   const apiPort = await freePortBelowEphemeralRange();
   const spawnRole = (role: string, args: string[]): ChildProcess => {
     const index = children.filter((c) => c.role === role).length;
-    const profiling = profileDir && role !== 'simulate' ? [`--cpu-prof`, `--cpu-prof-dir=${join(profileDir, `${nodes}`, `${role}-${index}`)}`] : [];
+    const profiling = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${join(profileDir, `${nodes}`, `${role}-${index}`)}`] : [];
     if (profiling.length > 0) mkdirSync(join(profileDir, `${nodes}`, `${role}-${index}`), { recursive: true });
     const child = spawn(process.execPath, [...profiling, CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     const entry = { role, process: child, stderrTail: '' };
@@ -296,7 +298,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
         await new Promise((r) => setTimeout(r, 1000));
       }
     };
-    const simulatorStats = async (): Promise<{ summariesServed: number; bytesServed: number }> => (await (await fetch(`${apiUrl}/simulator/stats`)).json()) as { summariesServed: number; bytesServed: number };
+    const simulatorStats = async (): Promise<{ summariesServed: number; bytesServed: number; connectionsAccepted: number }> => (await (await fetch(`${apiUrl}/simulator/stats`)).json()) as { summariesServed: number; bytesServed: number; connectionsAccepted: number };
     const servedBy = kubeletProcesses > 0 ? ` (kubelets in ${kubeletProcesses} simulator processes)` : '';
     console.log(`bench: ${nodes} nodes x ${podsPerNode} pods, ${resolutionMs / 1000} s windows${servedBy}; warming up ...`);
     const warmup = (await waitForWindows(get.number('warmup-windows'), 0)).at(-1)!;
@@ -352,6 +354,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       windowsLate: measured.filter((s) => s.finalizedBy !== 'complete').length,
       windowsIncomplete: measured.filter((s) => s.okNodes < s.expectedNodes).length,
       scrapeFailures: measured.reduce((sum, s) => sum + Object.keys(s.failedNodes).length + s.missedNodes.length, 0),
+      kubeletConnectionsOpened: servedAfter.connectionsAccepted - servedBefore.connectionsAccepted,
       bytesPerScrape: (servedAfter.bytesServed - servedBefore.bytesServed) / Math.max(1, servedAfter.summariesServed - servedBefore.summariesServed),
       jobsPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
       redisCommands,
@@ -386,11 +389,12 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   for (const [sink, l] of Object.entries(result.latencySeconds)) lines.push(`window latency (scrape time to written to ${sink}): p50 ${l.p50.toFixed(1)} s, p99 ${l.p99.toFixed(1)} s, max ${l.max.toFixed(1)} s`);
   lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
   lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape jobs (scrape and process one node) per second while a window is in flight`);
+  lines.push(`kubelet connections opened: ${result.kubeletConnectionsOpened} (each a TLS handshake on both sides; the rest of the scrapes reused a kept connection)`);
   if (profileDir) {
     lines.push(`profiled run: the V8 profiler's sampling costs every role CPU of its own; take CPU figures from a run without --profile`);
     lines.push(`redis commands (Redis's own time over the measured windows):`);
     for (const { command, calls, seconds } of result.redisCommands.slice(0, 8)) lines.push(`  ${fixed(seconds, 2, 7)} s  ${String(calls).padStart(8)} calls  ${command}`);
-    for (const role of Object.keys(result.roles).filter((r) => r !== 'simulate' && r !== 'redis')) {
+    for (const role of Object.keys(result.roles).filter((r) => r !== 'redis')) {
       const roleDirs = readdirSync(join(profileDir, String(result.nodes))).filter((d) => d.startsWith(`${role}-`));
       for (const roleDir of roleDirs) {
         lines.push(`profile ${roleDir} (self time, share of its busy samples over the measured windows):`);
