@@ -1,6 +1,7 @@
 /**
  * `podometer bench`: the pipeline's cost, measured as it runs in production: a private Redis, the
- * simulator and each role as its own process. After `--warmup-windows` windows it runs `--windows`
+ * simulator and each role as its own process. It warms up for at least `--warmup-windows` windows
+ * and until a window opens few new kubelet connections (WARM_NEW_CONNECTIONS), then runs `--windows`
  * windows and prints, per role and for Redis (the simulator's own CPU apart):
  *   CPU seconds per node-scrape (from /proc/<pid>/stat), peak RSS (VmHWM), window latency from
  *   the window's scrape time to the window written to the store and each sink (p50/p99/max),
@@ -29,7 +30,7 @@ export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'pods-per-node', type: 'integer', min: 0, default: 30, description: 'Pods per node.', env: false },
   { name: 'containers-per-pod', type: 'integer', min: 1, default: 1, description: 'Containers per pod.', env: false },
   { name: 'windows', type: 'integer', min: 1, default: 3, description: 'Windows measured (after the warm-up windows).', env: false },
-  { name: 'warmup-windows', type: 'integer', min: 1, default: 3, description: 'Windows run before measuring: with several scrapers, until most have a kept connection to most kubelets, as in a long-running deployment.', env: false },
+  { name: 'warmup-windows', type: 'integer', min: 1, default: 3, description: 'Windows run at least before measuring; warm-up goes on (up to 10 windows) until a window opens new kubelet connections for at most 2% of the nodes: with several scrapers a node\'s job lands on any of them, and a long-running deployment has each scraper holding a connection to nearly every kubelet.', env: false },
   { name: 'resolution', type: 'duration', min: 5000, default: 30_000, description: 'Window length.', env: false },
   { name: 'scrapers', type: 'integer', min: 1, default: 1, description: 'Scraper processes (each scrapes and processes nodes: the CPU-heavy role).', env: false },
   { name: 'processors', type: 'integer', min: 1, default: 1, description: 'Processor processes (they finalize windows).', env: false },
@@ -45,6 +46,10 @@ export const BENCH_HELP = usage('podometer bench [--nodes N | --curve N,N,...] [
 const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'podometer.js');
 const TICKS_PER_SECOND = 100;
 const MiB = 2 ** 20;
+/** Warm-up ends once a window opened new kubelet connections for at most this share of the nodes... */
+const WARM_NEW_CONNECTIONS = 0.02;
+/** ... or after this many windows. */
+const MAX_WARMUP_WINDOWS = 10;
 /** The limit is measured on at most this many nodes: its cost per node does not depend on the count. */
 const LIMIT_SAMPLE_NODES = 1000;
 const STDERR_TAIL_CHARS = 4000;
@@ -118,6 +123,9 @@ export interface BenchResult {
   windowsIncomplete: number;
   scrapeFailures: number;
   bytesPerScrape: number;
+  /** Windows run before measuring, and the kubelet connections the last of them opened. */
+  warmupWindows: number;
+  kubeletConnectionsOpenedInLastWarmup: number;
   /** Kubelet connections the simulator accepted over the measured windows: TLS handshakes on both sides. */
   kubeletConnectionsOpened: number;
   /** Scrape jobs (each scrapes and processes one node) per second while a window is in flight (scrape time to finalized). */
@@ -301,7 +309,21 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const simulatorStats = async (): Promise<{ summariesServed: number; bytesServed: number; connectionsAccepted: number }> => (await (await fetch(`${apiUrl}/simulator/stats`)).json()) as { summariesServed: number; bytesServed: number; connectionsAccepted: number };
     const servedBy = kubeletProcesses > 0 ? ` (kubelets in ${kubeletProcesses} simulator processes)` : '';
     console.log(`bench: ${nodes} nodes x ${podsPerNode} pods, ${resolutionMs / 1000} s windows${servedBy}; warming up ...`);
-    const warmup = (await waitForWindows(get.number('warmup-windows'), 0)).at(-1)!;
+    // Window by window, counting the kubelet connections each opened (TLS handshakes on both sides).
+    let warmup: WindowSummary | undefined;
+    let warmupWindows = 0;
+    let accepted = 0;
+    let openedInLastWarmup = 0;
+    for (;;) {
+      warmup = (await waitForWindows(1, warmup?.windowStartMs ?? 0))[0]!;
+      warmupWindows += 1;
+      const nowAccepted = (await simulatorStats()).connectionsAccepted;
+      openedInLastWarmup = nowAccepted - accepted;
+      accepted = nowAccepted;
+      if (warmupWindows >= MAX_WARMUP_WINDOWS) break;
+      if (warmupWindows >= get.number('warmup-windows') && openedInLastWarmup <= WARM_NEW_CONNECTIONS * nodes) break;
+    }
+    console.log(`warmed up for ${warmupWindows} windows; the last opened ${openedInLastWarmup} kubelet connections`);
     const simulatorPid = children.find((c) => c.role === 'simulate')!.process.pid!;
     const pids = [
       ...children.map((c) => ({ role: c.role, pid: c.process.pid! })),
@@ -354,6 +376,8 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       windowsLate: measured.filter((s) => s.finalizedBy !== 'complete').length,
       windowsIncomplete: measured.filter((s) => s.okNodes < s.expectedNodes).length,
       scrapeFailures: measured.reduce((sum, s) => sum + Object.keys(s.failedNodes).length + s.missedNodes.length, 0),
+      warmupWindows,
+      kubeletConnectionsOpenedInLastWarmup: openedInLastWarmup,
       kubeletConnectionsOpened: servedAfter.connectionsAccepted - servedBefore.connectionsAccepted,
       bytesPerScrape: (servedAfter.bytesServed - servedBefore.bytesServed) / Math.max(1, servedAfter.summariesServed - servedBefore.summariesServed),
       jobsPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
