@@ -158,6 +158,9 @@ describe('podometer bench', () => {
     assert.deepEqual(tables.map((t) => t.split(' ')[0]), ['2', '3'], 'one table per size');
     for (const table of tables) {
       assert.match(table, /^\d+ nodes x 3 pods, 5 s windows \(kubelets in 2 simulator processes\)/);
+      // One scraper: the first window opens every connection, the next none, and warm-up ends there.
+      assert.match(table, /^warmed up for 2 windows; the last opened 0 kubelet connections$/m);
+      assert.match(table, /^kubelet connections opened: 0 \(/m, 'the measured windows reused the kept connections');
       for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
