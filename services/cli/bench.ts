@@ -56,10 +56,15 @@ const STDERR_TAIL_CHARS = 4000;
 /** The last `count` non-blank lines of `text`, joined with ' | '. */
 const lastLines = (text: string, count: number): string => text.split('\n').map((line) => line.trim()).filter(Boolean).slice(-count).join(' | ');
 
-/** CPU seconds of a process and of its children that have ended (Redis's AOF rewrite child). */
-function cpuSeconds(pid: number): number {
+/** CPU seconds of a process (`own`) and of its children that have ended (`children`: Redis's AOF rewrites). */
+function cpuTimes(pid: number): { own: number; children: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+  return { own: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, children: (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND };
+}
+
+function cpuSeconds(pid: number): number {
+  const { own, children } = cpuTimes(pid);
+  return own + children;
 }
 
 /** The processes whose parent is `pid` (the simulator's kubelet processes). */
@@ -132,6 +137,8 @@ export interface BenchResult {
   jobsPerSecond: number;
   /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
   redisCommands: { command: string; calls: number; seconds: number }[];
+  /** CPU of Redis's ended children over the measured windows (append-only-file rewrites), in the redis row. */
+  redisRewriteSeconds: number;
   summaries: WindowSummary[];
   /** The measured interval on the monotonic clock, to pick the profiles' samples from it. */
   measuredMicros: [number, number];
@@ -280,6 +287,8 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   const client = new Redis(redis.url);
   const given = get.optionalString('kubelet-processes');
   const kubeletProcesses = given !== undefined ? Number(given) : kubeletProcessesFor(nodes, get.number('scrapers'), openFileLimit());
+  /** Set once the measurement is in and the roles are stopped on purpose. */
+  let rolesStopped = false;
   try {
     spawnRole('simulate', ['--nodes', String(nodes), '--pods-per-node', String(podsPerNode), '--containers-per-pod', String(get.number('containers-per-pod')), '--api-port', String(apiPort), '--state-dir', join(dir, 'sim'), `--kubelet-processes=${kubeletProcesses}`]);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -331,6 +340,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       ...(redis.pid ? [{ role: 'redis', pid: redis.pid }] : []),
     ];
     const before = new Map(pids.map((p) => [p.pid, cpuSeconds(p.pid)]));
+    const redisChildrenBefore = redis.pid ? cpuTimes(redis.pid).children : 0;
     const measuredFromMicros = monotonicMicros();
     const servedBefore = await simulatorStats();
     await client.config('RESETSTAT');
@@ -338,6 +348,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const measuredToMicros = monotonicMicros();
     const servedAfter = await simulatorStats();
     const redisCommands = parseCommandStats(await client.info('commandstats'));
+    const redisRewriteSeconds = redis.pid ? cpuTimes(redis.pid).children - redisChildrenBefore : 0;
     const roles: BenchResult['roles'] = {};
     for (const { role, pid } of pids) {
       const row = (roles[role] ??= { processes: 0, cpuSeconds: 0, peakRssBytes: 0 });
@@ -360,6 +371,9 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const scrapes = Math.max(1, measured.reduce((sum, s) => sum + s.okNodes, 0));
     const pipelineRoles = Object.keys(roles).filter((r) => r !== 'simulate');
     const total = pipelineRoles.reduce((sum, r) => sum + roles[r]!.cpuSeconds, 0);
+    // The roles stop first: the next window's scrapes would otherwise share the cores with the limit.
+    rolesStopped = true;
+    await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));
     const limitSeconds = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
     const burstSeconds = measured.reduce((sum, s) => sum + (s.finalizedAtMs - s.scrapeAtMs) / 1000, 0);
     return {
@@ -382,11 +396,12 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       bytesPerScrape: (servedAfter.bytesServed - servedBefore.bytesServed) / Math.max(1, servedAfter.summariesServed - servedBefore.summariesServed),
       jobsPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
       redisCommands,
+      redisRewriteSeconds,
       summaries: measured,
       measuredMicros: [measuredFromMicros, measuredToMicros],
     };
   } catch (error) {
-    checkChildren(); // a role that exited is the reason, not the request to it that failed
+    if (!rolesStopped) checkChildren(); // a role that exited is the reason, not the request to it that failed
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
     const simulatorSaid = lastLines(children.find((c) => c.role === 'simulate')?.stderrTail ?? '', 1);
     throw new Error(`${error instanceof Error ? error.message : String(error)}${cause}${simulatorSaid ? `; the simulator said: ${simulatorSaid}` : ''}`);
@@ -413,6 +428,7 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   for (const [sink, l] of Object.entries(result.latencySeconds)) lines.push(`window latency (scrape time to written to ${sink}): p50 ${l.p50.toFixed(1)} s, p99 ${l.p99.toFixed(1)} s, max ${l.max.toFixed(1)} s`);
   lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
   lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape jobs (scrape and process one node) per second while a window is in flight`);
+  lines.push(`redis append-only-file rewrites: ${result.redisRewriteSeconds.toFixed(2)} s CPU of the redis row (${((result.redisRewriteSeconds * 1000) / scrapes).toFixed(3)} ms per node-scrape)`);
   lines.push(`kubelet connections opened: ${result.kubeletConnectionsOpened} (each a TLS handshake on both sides; the rest of the scrapes reused a kept connection)`);
   if (profileDir) {
     lines.push(`profiled run: the V8 profiler's sampling costs every role CPU of its own; take CPU figures from a run without --profile`);
