@@ -46,6 +46,7 @@ const WORKER_MODULE = new URL('./kubelet-worker.js', import.meta.url);
 class Worker {
   private readonly pending: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }[] = [];
   private exitError: Error | undefined;
+  private closing = false;
 
   constructor(readonly shard: number, private readonly child: ChildProcess) {
     child.on('message', (reply: WorkerReply) => {
@@ -56,6 +57,8 @@ class Worker {
     });
     child.once('exit', (code, signal) => {
       this.exitError = new Error(`kubelet process ${shard} exited (${code ?? signal})`);
+      // Its nodes' kubelets are gone: say so where the simulator's operator looks.
+      if (!this.closing) console.error(`simulator: ${this.exitError.message}; its kubelets no longer answer`);
       for (const waiter of this.pending.splice(0)) waiter.reject(this.exitError);
     });
   }
@@ -69,6 +72,7 @@ class Worker {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.send({ type: 'close' } satisfies WorkerRequest);
