@@ -4,7 +4,7 @@
  * Exits when the primary asks or goes away.
  */
 import { SimulatedCluster, type SimNode } from './cluster.js';
-import { KubeletFleet } from './kubelets.js';
+import { emptyFleetStats, KubeletFleet } from './kubelets.js';
 import type { WorkerReply, WorkerRequest } from './kubelet-workers.js';
 import { SummaryRenderer } from './summary-render.js';
 
@@ -38,7 +38,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     }
     case 'stats': {
       const cpu = process.cpuUsage();
-      reply({ type: 'stats', stats: { ...(fleet?.stats ?? { summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0, connectionsAccepted: 0 }), cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rssBytes: process.memoryUsage.rss() } });
+      reply({ type: 'stats', stats: { ...(fleet?.stats ?? emptyFleetStats()), cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, rssBytes: process.memoryUsage.rss() } });
       return;
     }
     case 'close':

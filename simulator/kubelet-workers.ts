@@ -18,7 +18,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { SimNode } from './cluster.js';
-import type { Fault, FleetStats, KubeletFleetOptions } from './kubelets.js';
+import { emptyFleetStats, kubeletUrl, type Fault, type FleetStats, type KubeletFleetOptions } from './kubelets.js';
 
 export interface WorkerStartMessage {
   type: 'start';
@@ -120,7 +120,7 @@ export class KubeletWorkers {
   }
 
   url(node: SimNode): string {
-    return `${this.scheme}://${node.address}:${node.port}/stats/summary`;
+    return kubeletUrl(this.scheme, node);
   }
 
   async setFault(node: SimNode, fault: Fault | undefined): Promise<void> {
@@ -135,7 +135,7 @@ export class KubeletWorkers {
 
   /** The children's counters, CPU and RSS, summed. */
   async stats(): Promise<WorkerStats> {
-    const total: WorkerStats = { summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0, connectionsAccepted: 0, cpuUserMicros: 0, cpuSystemMicros: 0, rssBytes: 0 };
+    const total: WorkerStats = { ...emptyFleetStats(), cpuUserMicros: 0, cpuSystemMicros: 0, rssBytes: 0 };
     for (const reply of await Promise.all(this.workers.map((w) => w.request({ type: 'stats' })))) {
       if (reply.type !== 'stats') continue;
       for (const key of Object.keys(total) as (keyof WorkerStats)[]) total[key] += reply.stats[key];

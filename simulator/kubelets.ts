@@ -41,6 +41,11 @@ export interface FleetStats {
   connectionsAccepted: number;
 }
 
+export const emptyFleetStats = (): FleetStats => ({ summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0, connectionsAccepted: 0 });
+
+/** Where a node's kubelet answers, once its address and port are set. */
+export const kubeletUrl = (scheme: 'http' | 'https', node: SimNode): string => `${scheme}://${node.address}:${node.port}/stats/summary`;
+
 /** The address a node gets in shared-port mode: 127.10.<hi>.<lo+1>. */
 export function nodeLoopbackAddress(index: number): string {
   return `127.10.${Math.floor(index / 254) % 256}.${(index % 254) + 1}`;
@@ -52,7 +57,7 @@ export class KubeletFleet {
   private readonly sockets = new Set<Socket>();
   private readonly hung = new Set<ServerResponse>();
   private oversizedBody: Buffer | undefined;
-  readonly stats: FleetStats = { summariesServed: 0, bytesServed: 0, faultsServed: 0, unauthorized: 0, connectionsAccepted: 0 };
+  readonly stats: FleetStats = emptyFleetStats();
 
   constructor(
     private readonly options: KubeletFleetOptions,
@@ -119,7 +124,7 @@ export class KubeletFleet {
   }
 
   url(node: SimNode): string {
-    return `${this.scheme}://${node.address}:${node.port}/stats/summary`;
+    return kubeletUrl(this.scheme, node);
   }
 
   /** Sets or clears (undefined) a node's fault. `refuse` closes its listener until cleared. */

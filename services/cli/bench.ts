@@ -56,9 +56,12 @@ const STDERR_TAIL_CHARS = 4000;
 /** The last `count` non-blank lines of `text`, joined with ' | '. */
 const lastLines = (text: string, count: number): string => text.split('\n').map((line) => line.trim()).filter(Boolean).slice(-count).join(' | ');
 
+/** The fields of /proc/<pid>/stat after the command name: [0] state, [1] ppid, [11..14] CPU ticks. */
+const statFields = (pid: number | string): string[] => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+
 /** CPU seconds of a process (`own`) and of its children that have ended (`children`: Redis's AOF rewrites). */
 function cpuTimes(pid: number): { own: number; children: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = statFields(pid);
   return { own: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, children: (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND };
 }
 
@@ -73,7 +76,7 @@ function childPids(pid: number): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid) children.push(Number(entry));
+      if (Number(statFields(entry)[1]) === pid) children.push(Number(entry));
     } catch {
       // the process ended while listing
     }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
+import { kubeletProcessesFor } from '../../services/cli/bench.js';
 
 const run = promisify(execFile);
 
@@ -148,6 +149,13 @@ describe('podometer entry point', () => {
 });
 
 describe('podometer bench', () => {
+  it('serves the kubelets from the simulator\'s own process until its sockets near the open-file limit', () => {
+    // A listener per node and a kept connection per node and scraper, against 80% of the limit.
+    assert.equal(kubeletProcessesFor(5000, 2, 20_000), 0, '15,000 sockets fit under 16,000');
+    assert.equal(kubeletProcessesFor(10_000, 2, 20_000), 2, '30,000 sockets: two processes of 15,000');
+    assert.equal(kubeletProcessesFor(10_000, 4, 20_000), 4, '50,000 sockets: four processes of 12,500');
+  });
+
   it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-test-'));
     const jsonFile = join(dir, 'bench.json');
