@@ -1,6 +1,6 @@
 /**
- * Reads the short-term store (written by the exporter's StoreSink): the windows it holds, any
- * metric set of a window, and one metric of one set over a time range. Read-only; any number of
+ * Reads the short-term store (written by the exporter's StoreSink): the windows it lists, any
+ * metric set of a window (from the window's staged hashes, which the store keeps), and one metric of one set over a time range. Read-only; any number of
  * API replicas may read one store.
  */
 import type { Redis } from 'ioredis';
@@ -39,7 +39,7 @@ export class StoreReader {
 
   /** One set of a window; undefined once the window's full data expired. */
   async set(key: string, windowStartMs: number): Promise<MetricSet | undefined> {
-    const text = await this.redis.hget(this.keys.storeWindow(windowStartMs), key);
+    const text = await this.redis.hget(this.keys.windowSets(windowStartMs), key);
     return text ? decodeMetricSet(text) : undefined;
   }
 
@@ -48,7 +48,7 @@ export class StoreReader {
     const sets: MetricSet[] = [];
     let cursor = '0';
     do {
-      const [next, flat] = await this.redis.hscan(this.keys.storeWindow(windowStartMs), cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, flat] = await this.redis.hscan(this.keys.windowSets(windowStartMs), cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
       for (let i = 1; i < flat.length; i += 2) sets.push(decodeMetricSet(flat[i]!));
     } while (cursor !== '0');
@@ -74,7 +74,7 @@ export class StoreReader {
         continue;
       }
       if (longTerm === undefined || labels) continue;
-      const text = await this.redis.hget(this.keys.storeLong(windowStartMs), key);
+      const text = await this.redis.hget(this.keys.windowLong(windowStartMs), key);
       const value = text === null ? undefined : decodeLongTermValue(text, longTerm);
       if (value !== undefined) points.push({ timestampMs: summary.windowEndMs, value });
     }

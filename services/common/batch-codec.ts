@@ -140,7 +140,7 @@ export function metricSetJson(set: MetricSet): string {
 /**
  * The metrics the short-term store keeps past the full retention (Heapster's model kept
  * cpu/usage_rate and memory/usage longest), joined with `|` in this order: the value of
- * `store:long:<W>` for one set key. An absent value is an empty part.
+ * `window:<W>:long` for one set key. An absent value is an empty part.
  */
 export const LONG_TERM_METRICS = ['cpu/usage_rate', 'memory/usage'] as const;
 
@@ -152,7 +152,7 @@ export function encodeLongTermValues(set: MetricSet): string | undefined {
   return `${rate === undefined ? '' : rate.toString()}|${memory === undefined ? '' : memory.toString()}`;
 }
 
-/** One long-term metric out of a `store:long` value; undefined when the set had none. */
+/** One long-term metric out of a `window:<W>:long` value; undefined when the set had none. */
 export function decodeLongTermValue(text: string, metric: (typeof LONG_TERM_METRICS)[number]): MetricValue | undefined {
   const part = text.split('|')[LONG_TERM_METRICS.indexOf(metric)];
   return part ? normalizeInteger(BigInt(part)) : undefined;

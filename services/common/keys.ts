@@ -9,19 +9,21 @@
  *   P:meta:namespaces               hash namespace -> NamespaceMeta JSON
  *   P:meta:pods:<node>              string: PodMeta[] JSON of the pods bound to that node
  *   P:window:<W>:manifest           string: WindowManifest JSON (W = window start, ms)
- *   P:window:<W>:sets               hash metric-set key -> metric set JSON (staging, as the store keeps it)
- *   P:window:<W>:long               hash metric-set key -> "cpu/usage_rate|memory/usage" (staging)
+ *   P:window:<W>:sets               hash metric-set key -> metric set JSON: staged for the sinks, and
+ *                                   the short-term store's full window once the store lists W
+ *   P:window:<W>:long               hash metric-set key -> "cpu/usage_rate|memory/usage" (the store's
+ *                                   long-term values of W)
  *   P:window:<W>:outcomes           hash node -> NodeOutcome JSON (ok or failed, with the reason)
  *   P:window:<W>:partials           hash node -> that node's namespace/cluster partial sums
  *   P:window:<W>:summary            string: WindowSummary JSON, written when the window finalizes
  *   P:window:<W>:exports            set of sinks that have yet to write the window; when it empties
- *                                   the staged sets, long values and partials are deleted
+ *                                   the partials are deleted, and the sets and long values too
+ *                                   unless the store keeps them (then they expire when :kept says)
+ *   P:window:<W>:kept               hash "sets"|"long" -> ms since epoch until which the store keeps them
  *   P:rate:<node>                   hash W -> rate sample of the node's sets at window W
  *   P:scheduler:lease               string: the scheduler replica that enqueues (PX-expiring)
  *   P:scheduler:last-window         string: the manifest of the newest window enqueued (for /livez)
- *   P:store:window:<W>              hash metric-set key -> metric set JSON (short-term store)
- *   P:store:long:<W>                hash metric-set key -> "cpu/usage_rate|memory/usage"
- *   P:store:windows                 sorted set of finalized window starts (score = W)
+ *   P:store:windows                 sorted set of the window starts the store holds (score = W)
  *   P:store:summaries               hash W -> WindowSummary JSON
  *   P:sink:<name>:stats             hash counter -> value (points written, rejected, windows dropped)
  *   P:sink:<name>:written           sorted set "<W>-<writtenAtMs>" by W: when each window reached the
@@ -66,11 +68,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     windowPartials: (windowStartMs: number): string => `${window(windowStartMs)}:partials`,
     windowSummary: (windowStartMs: number): string => `${window(windowStartMs)}:summary`,
     windowExports: (windowStartMs: number): string => `${window(windowStartMs)}:exports`,
+    windowKept: (windowStartMs: number): string => `${window(windowStartMs)}:kept`,
     rateState: (nodeName: string): string => `${prefix}:rate:${nodeName}`,
     schedulerLease: `${prefix}:scheduler:lease`,
     lastWindow: `${prefix}:scheduler:last-window`,
-    storeWindow: (windowStartMs: number): string => `${prefix}:store:window:${windowStartMs}`,
-    storeLong: (windowStartMs: number): string => `${prefix}:store:long:${windowStartMs}`,
     storeWindows: `${prefix}:store:windows`,
     storeSummaries: `${prefix}:store:summaries`,
     sinkStats: (sink: string): string => `${prefix}:sink:${sink}:stats`,

@@ -2,8 +2,8 @@
  * How a window's processed metric sets are staged in Redis until every sink has written them:
  * `window:<W>:sets` (set key -> set JSON, exactly what the short-term store keeps) and
  * `window:<W>:long` (set key -> its long-term values). The processor stages a node's sets as it
- * processes them and the roll-ups when it finalizes; the store sink copies both hashes as they
- * are, and the other sinks read the sets back in chunks.
+ * processes them and the roll-ups when it finalizes; the short-term store serves both hashes
+ * where they are, and the other sinks read the sets back in chunks.
  *
  * A retried node job writes the same fields again, so nothing is counted twice.
  */

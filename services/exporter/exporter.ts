@@ -2,19 +2,36 @@
  * The exporter runner: one `export-<sink>` job = write one staged window to that sink. A
  * retryable failure fails the attempt (BullMQ retries with backoff, honouring Retry-After); a
  * permanent one moves the job to the failed set at once. When the last sink has written a window,
- * its staged metric sets are deleted (summary, manifest and outcomes stay until they expire).
+ * its staging is released (`releaseStaging`; summary, manifest and outcomes stay until they expire).
  */
 import { UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventsExportJob, ExportJob } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import { backoffDelayMs, SinkWriteError } from './retry.js';
 import { stagedWindow, WindowGoneError, type Sink } from './sink.js';
 
+/**
+ * KEYS: exports, sets, long, partials, kept; ARGV: the sink that wrote the window. The last sink
+ * deletes the partials, and the sets and long values unless the store keeps them: then they
+ * expire when `kept` says (PEXPIREAT), or now if that has passed. Returns 1 when released.
+ */
 const RELEASE_STAGING = `redis.call('srem', KEYS[1], ARGV[1])
-if redis.call('scard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) return 1 end
-return 0`;
+if redis.call('scard', KEYS[1]) > 0 then return 0 end
+redis.call('del', KEYS[1], KEYS[4])
+local time = redis.call('time')
+local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+for i, field in ipairs({'sets', 'long'}) do
+  local untilMs = tonumber(redis.call('hget', KEYS[5], field) or '0')
+  if untilMs > nowMs then redis.call('pexpireat', KEYS[i + 1], untilMs) else redis.call('del', KEYS[i + 1]) end
+end
+return 1`;
+
+/** Records that `sinkName` wrote window W (queued on `commands`); the last sink releases its staging. */
+export function releaseStaging(commands: ChainableCommander, keys: RedisKeys, windowStartMs: number, sinkName: string): ChainableCommander {
+  return commands.eval(RELEASE_STAGING, 5, keys.windowExports(windowStartMs), keys.windowSets(windowStartMs), keys.windowLong(windowStartMs), keys.windowPartials(windowStartMs), keys.windowKept(windowStartMs), sinkName);
+}
 
 /** Windows whose write time is kept per sink (`sink:<name>:written`). */
 const WRITTEN_KEPT = 1000;
@@ -29,12 +46,11 @@ export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, 
     if (error instanceof WindowGoneError || (error instanceof SinkWriteError && !error.retryable)) throw new UnrecoverableError(error.message);
     throw error;
   }
-  await redis
+  const written = redis
     .multi()
     .zadd(keys.sinkWritten(sink.name), windowStartMs, `${windowStartMs}-${Date.now()}`)
-    .zremrangebyrank(keys.sinkWritten(sink.name), 0, -(WRITTEN_KEPT + 1))
-    .eval(RELEASE_STAGING, 4, keys.windowExports(windowStartMs), keys.windowSets(windowStartMs), keys.windowLong(windowStartMs), keys.windowPartials(windowStartMs), sink.name)
-    .exec();
+    .zremrangebyrank(keys.sinkWritten(sink.name), 0, -(WRITTEN_KEPT + 1));
+  await releaseStaging(written, keys, windowStartMs, sink.name).exec();
 }
 
 /** An `events` job: the eventer's batch for this sink (sinks without events support ignore it). */

@@ -84,11 +84,16 @@ describe('pipeline through real queues (Redis, simulator)', () => {
     assertNear(value(cluster, 'memory/working_set'), clusterTotal.memory, 'cluster memory/working_set');
     const allocatable = sim.cluster.nodes.reduce((sum, n) => sum + n.allocatable.cpuMilliCores, 0);
     assert.equal(value(cluster, 'cpu/node_allocatable'), allocatable);
-    // Once every sink has written the window, its staged sets are freed.
+    // Once every sink (here the store alone) has written the window, its partials are freed and
+    // its sets expire with the store's retention (140 s full, 15 min long-term), not staging's.
     const { redis, keys } = harness.runtime;
     const freedBy = Date.now() + 2000;
-    while ((await redis.exists(keys.windowSets(second.windowStartMs))) === 1 && Date.now() < freedBy) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await redis.exists(keys.windowSets(second.windowStartMs), keys.windowLong(second.windowStartMs), keys.windowPartials(second.windowStartMs)), 0);
+    while ((await redis.exists(keys.windowPartials(second.windowStartMs))) === 1 && Date.now() < freedBy) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await redis.exists(keys.windowPartials(second.windowStartMs)), 0);
+    const setsTtlMs = await redis.pttl(keys.windowSets(second.windowStartMs));
+    assert.ok(setsTtlMs > 120_000 && setsTtlMs <= 140_000, `full window kept 140 s (${setsTtlMs} ms left)`);
+    const longTtlMs = await redis.pttl(keys.windowLong(second.windowStartMs));
+    assert.ok(longTtlMs > 840_000 && longTtlMs <= 900_000, `long-term values kept 15 min (${longTtlMs} ms left)`);
   });
 
   it('a container restart between windows yields no rate for that window, then rates resume', async () => {

@@ -10,6 +10,7 @@ import { redisKeys } from '../../services/common/keys.js';
 import type { MetricSet } from '../../services/common/metric-set.js';
 import { stageMetricSets } from '../../services/common/staging.js';
 import type { WindowBatch } from '../../services/exporter/sink.js';
+import { releaseStaging } from '../../services/exporter/exporter.js';
 import { StoreSink } from '../../services/exporter/sinks/store.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
 
@@ -17,15 +18,24 @@ const POD = 'namespace:default/pod:web-1';
 
 const keys = redisKeys('store-test');
 
-/** Stages one pod set for window W as the processor would, and returns the window for the sink. */
-async function window(redis: Redis, windowStartMs: number, cpu: number, memory: bigint | number): Promise<WindowBatch> {
+/**
+ * Stages one pod set for window W as the processor would, with the sinks that must write it
+ * (as the finalizer names them), and returns the window for the sink.
+ */
+async function window(redis: Redis, windowStartMs: number, cpu: number, memory: bigint | number, sinks: readonly string[] = ['store']): Promise<WindowBatch> {
   const summary: WindowSummary = { windowStartMs, windowEndMs: windowStartMs + 60_000, scrapeAtMs: windowStartMs + 65_000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: windowStartMs + 66_000, metricSets: 1, rateSkips: {} };
   const set: MetricSet = { key: POD, type: 'pod', labels: { type: 'pod' }, scrapeTimeMs: windowStartMs + 60_000, sampleTimesMs: {}, values: { 'cpu/usage_rate': cpu, 'memory/usage': memory, 'memory/working_set': 42 }, labeled: [] };
   const staging = redis.multi();
   stageMetricSets(staging, keys, windowStartMs, [set], 60_000);
+  staging.sadd(keys.windowExports(windowStartMs), ...sinks);
   await staging.exec();
-  return { summary, chunks: () => assert.fail('the store copies staging; it reads no chunks') };
+  return { summary, chunks: () => assert.fail('the store keeps the staged hashes; it reads no chunks') };
 }
+
+/** What the exporter does after `sink` wrote window W. */
+const written = async (redis: Redis, windowStartMs: number, sink: string): Promise<void> => {
+  await releaseStaging(redis.multi(), keys, windowStartMs, sink).exec();
+};
 
 describe('short-term store (real Redis)', () => {
   let server: LocalRedis;
@@ -42,20 +52,47 @@ describe('short-term store (real Redis)', () => {
   it('serves any metric while a window is fully kept, then only cpu/usage_rate and memory/usage, then nothing', async () => {
     const sink = new StoreSink(redis, keys, { windowRetentionMs: 300, longRetentionMs: 120_000 });
     const reader = new StoreReader(redis, keys);
-    await sink.write(await window(redis, 0, 100, 2n ** 60n));
-    await sink.write(await window(redis, 60_000, 200, 5));
+    for (const [windowStartMs, cpu, memory] of [[0, 100, 2n ** 60n], [60_000, 200, 5]] as const) {
+      await sink.write(await window(redis, windowStartMs, cpu, memory));
+      await written(redis, windowStartMs, 'store');
+    }
     assert.deepEqual(await reader.windows(), [0, 60_000]);
     assert.deepEqual((await reader.series(POD, 'memory/working_set')).map((p) => p.value), [42, 42]);
     assert.deepEqual(await reader.series(POD, 'cpu/usage_rate', 100_000, 200_000), [{ timestampMs: 120_000, value: 200 }], 'time range is by window end');
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal(await redis.exists(keys.storeWindow(0)), 0, 'full windows expire by themselves');
+    assert.equal(await redis.exists(keys.windowSets(0)), 0, 'full windows expire by themselves');
     assert.deepEqual(await reader.series(POD, 'memory/working_set'), []);
     assert.deepEqual((await reader.series(POD, 'cpu/usage_rate')).map((p) => p.value), [100, 200]);
     assert.deepEqual((await reader.series(POD, 'memory/usage')).map((p) => p.value), [2n ** 60n, 5], 'exact above 2^53');
     // A window past the long retention drops older windows from the index and their summaries.
     await sink.write(await window(redis, 300_000, 300, 7));
+    await written(redis, 300_000, 'store');
     assert.deepEqual(await reader.windows(), [300_000]);
     assert.equal(await reader.summary(0), undefined);
-    assert.ok((await redis.pttl(keys.storeLong(300_000))) <= 120_000);
+    const longTtlMs = await redis.pttl(keys.windowLong(300_000));
+    assert.ok(longTtlMs > 100_000 && longTtlMs <= 120_000, `long-term values kept the long retention, not staging's 60 s (${longTtlMs} ms)`);
+  });
+
+  it('keeps a window for a slower sink past the store\'s retention, then frees it when that sink has written it', async () => {
+    const sink = new StoreSink(redis, keys, { windowRetentionMs: 200, longRetentionMs: 400 });
+    const reader = new StoreReader(redis, keys);
+    const windowStartMs = 900_000;
+    await sink.write(await window(redis, windowStartMs, 100, 5, ['store', 'influxdb']));
+    await written(redis, windowStartMs, 'store');
+    assert.equal((await reader.set(POD, windowStartMs))?.values['memory/working_set'], 42);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await redis.hlen(keys.windowSets(windowStartMs)), 1, 'influxdb has not written it yet: the staged sets stay');
+    await written(redis, windowStartMs, 'influxdb');
+    assert.equal(await redis.exists(keys.windowSets(windowStartMs), keys.windowLong(windowStartMs), keys.windowPartials(windowStartMs)), 0, 'both retentions have passed');
+    assert.equal(await reader.set(POD, windowStartMs), undefined);
+  });
+
+  it('without the store, the last sink deletes the staged window', async () => {
+    const windowStartMs = 1_200_000;
+    await window(redis, windowStartMs, 100, 5, ['influxdb', 'elasticsearch']);
+    await written(redis, windowStartMs, 'influxdb');
+    assert.equal(await redis.hlen(keys.windowSets(windowStartMs)), 1);
+    await written(redis, windowStartMs, 'elasticsearch');
+    assert.equal(await redis.exists(keys.windowSets(windowStartMs), keys.windowLong(windowStartMs)), 0);
   });
 });
