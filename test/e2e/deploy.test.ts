@@ -13,6 +13,7 @@ import { PROCESSOR_ROLE_OPTIONS } from '../../services/processor/main.js';
 import { SCHEDULER_ROLE_OPTIONS } from '../../services/scheduler/main.js';
 import { SCRAPER_ROLE_OPTIONS } from '../../services/scraper/main.js';
 import { SIMULATE_OPTIONS } from '../../simulator/main.js';
+import { REDIS_PERSISTENCE_ARGS } from '../../simulator/redis-server.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -22,6 +23,16 @@ const ROLE_OPTIONS: Record<string, readonly OptionSpec[]> = {
 };
 const flagsOf = (role: string): Set<string> => new Set(ROLE_OPTIONS[role]!.flatMap((o) => [o.name, o.name.replace(/_/g, '-')]));
 const envOf = (role: string): Set<string> => new Set(ROLE_OPTIONS[role]!.map(envName).filter((e): e is string => e !== undefined));
+
+/**
+ * Redis persists as the bench and the tests run it (LocalRedis): append-only, no RDB snapshots,
+ * no compression. `--save ""` matters most: Redis's default save rules dump the whole dataset
+ * every minute at Podometer's write rate.
+ */
+function assertPersistenceAsBenchmarked(args: readonly string[], where: string): void {
+  const joined = args.map((a) => JSON.stringify(a)).join(' ');
+  assert.ok(joined.includes(REDIS_PERSISTENCE_ARGS.map((a) => JSON.stringify(a)).join(' ')), `${where}: runs with ${REDIS_PERSISTENCE_ARGS.join(' ')} (got ${joined})`);
+}
 
 /** Flags (`--name` or `--name=value`) in a command line. */
 const flagNames = (args: readonly string[]): string[] => args.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!);
@@ -46,6 +57,7 @@ describe('docker-compose.yml', () => {
       }
     }
     assert.equal(compose.services.scraper!.command![0], 'scraper');
+    assertPersistenceAsBenchmarked(compose.services.redis!.command!, 'compose redis');
     assert.equal((compose.services.scraper as { container_name?: string }).container_name, undefined, 'scrapers scale (no fixed container name)');
   });
 });
@@ -72,6 +84,9 @@ describe('deploy/kubernetes', () => {
       const anyRole = new Set(Object.keys(ROLE_OPTIONS).flatMap((r) => [...envOf(r)]));
       for (const { name } of container.env ?? []) assert.ok(anyRole.has(name), `${role}: ${name} is read by some role`);
     }
+    const redis = objects.find((o) => o.kind === 'StatefulSet' && (o.metadata as { name: string }).name.includes('redis')) as { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
+    assert.ok(redis, 'a Redis StatefulSet');
+    assertPersistenceAsBenchmarked(redis.spec.template.spec.containers[0]!.args, 'kubernetes redis');
   });
 
   it('the ClusterRole grants get, list and watch on nodes, nodes/stats, pods, namespaces and events, nothing more', async () => {
