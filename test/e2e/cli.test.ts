@@ -174,11 +174,12 @@ describe('podometer bench', () => {
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
       assert.match(table, /^window latency \(scrape time to written to store\): p50 \d+\.\d s, p99 \d+\.\d s, max \d+\.\d s$/m);
       assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape jobs \(scrape and process one node\) per second/m);
+      assert.match(table, /^redis append-only-file rewrites: \d+\.\d\d s CPU over the run's \d+ node-scrapes, so \d+\.\d{3} ms per node-scrape in the redis row/m);
       assert.match(table, /^profile processor-0 \(self time, share of its busy samples over the measured windows\):\n\s+\d+\.\d%  \S/m, 'the processor was profiled');
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[] }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteSeconds: number; redisRewriteRun: { seconds: number; nodeScrapes: number } }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
     assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
@@ -186,6 +187,9 @@ describe('podometer bench', () => {
       assert.ok(f.limitCpuMsPerNodeScrape > 0 && f.pipelineCpuMsPerNodeScrape > 0);
       assert.ok(f.latencySeconds['store']!.p99 > 0, 'the store wrote every window after its scrape time');
       assert.deepEqual(f.summaries.map((s) => s.okNodes), [f.nodes, f.nodes]);
+      // The rewrites are spread over the whole run's node-scrapes, warm-up included.
+      assert.ok(f.redisRewriteRun.nodeScrapes > 2 * f.nodes, `the run scraped more than the measured windows (${f.redisRewriteRun.nodeScrapes})`);
+      assert.equal(f.redisRewriteSeconds, (f.redisRewriteRun.seconds * 2 * f.nodes) / f.redisRewriteRun.nodeScrapes);
     }
   });
 
