@@ -333,12 +333,15 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     let warmupWindows = 0;
     let accepted = 0;
     let openedInLastWarmup = 0;
-    for (;;) {
+    for (let unscraped = 0; ; ) {
       warmup = (await waitForWindows(1, warmup?.windowStartMs ?? 0))[0]!;
-      warmupWindows += 1;
       const nowAccepted = (await simulatorStats()).connectionsAccepted;
       openedInLastWarmup = nowAccepted - accepted;
       accepted = nowAccepted;
+      // A window that scraped no node (enqueued before the scheduler's first node list, or whose
+      // jobs all started too late while the roles were starting) warms nothing up: not counted.
+      if (warmup.okNodes === 0 && ++unscraped < MAX_WARMUP_WINDOWS) continue;
+      warmupWindows += 1;
       if (warmupWindows >= MAX_WARMUP_WINDOWS) break;
       if (warmupWindows >= get.number('warmup-windows') && openedInLastWarmup <= WARM_NEW_CONNECTIONS * nodes) break;
     }
