@@ -58,9 +58,9 @@ async function answersPing(port: number): Promise<boolean> {
 /**
  * Persistence as deployed (docker-compose.yml, deploy/kubernetes/redis.yaml): the append-only file
  * alone, no RDB snapshots (the default save rules would fork and dump the dataset every minute),
- * and no LZF compression of the rewrites' RDB part. With the pipeline's staged JSON, compression
- * was half of each rewrite's CPU (0.48 against 0.25 s for 103 MiB of staged sets) for files 25%
- * smaller (66 against 87 MiB).
+ * and no LZF compression of the rewrites' RDB part: with the pipeline's staged JSON, compression
+ * is nearly half of each rewrite's CPU (`node scripts/redis-rewrite-cost.mjs`: 0.48 against 0.28 s
+ * for 104 MiB of staged sets) for files a quarter smaller (66 against 87 MiB).
  */
 export const REDIS_PERSISTENCE_ARGS = ['--appendonly', 'yes', '--save', '', '--rdbcompression', 'no'] as const;
 

@@ -1,7 +1,7 @@
 /**
  * Reads the short-term store (written by the exporter's StoreSink): the windows it lists, any
- * metric set of a window (from the window's staged hashes, which the store keeps), and one metric of one set over a time range. Read-only; any number of
- * API replicas may read one store.
+ * metric set of a window (from the window's staged hashes, which the store keeps), and one metric
+ * of one set over a time range. Read-only; any number of API replicas may read one store.
  */
 import type { Redis } from 'ioredis';
 import { decodeLongTermValue, decodeMetricSet, LONG_TERM_METRICS } from '../common/batch-codec.js';

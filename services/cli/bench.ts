@@ -65,11 +65,6 @@ function cpuTimes(pid: number): { own: number; children: number } {
   return { own: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, children: (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND };
 }
 
-function cpuSeconds(pid: number): number {
-  const { own, children } = cpuTimes(pid);
-  return own + children;
-}
-
 /** The processes whose parent is `pid` (the simulator's kubelet processes). */
 function childPids(pid: number): number[] {
   const children: number[] = [];
@@ -141,13 +136,12 @@ export interface BenchResult {
   /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
   redisCommands: { command: string; calls: number; seconds: number }[];
   /**
-   * Redis's append-only-file rewrites (its ended children), amortized: their CPU over the whole run
-   * (warm-up included) times the measured share of the run's node-scrapes. This share is in the
-   * redis row, not the rewrites that happened to fall in the measured windows: one rewrite dumps
-   * the whole dataset, so whether one falls in two windows moved the row by 2x between runs.
+   * Redis's append-only-file rewrites (its ended children): their CPU over the whole run (warm-up
+   * included), the node-scrapes of the run, and the part that fell in the measured windows. The
+   * redis row counts them amortized, `seconds` x measured node-scrapes / `nodeScrapes`, not what
+   * fell in the measured windows: one rewrite dumps the whole dataset, so whether one fell in two
+   * windows moved the row by 2x between runs.
    */
-  redisRewriteSeconds: number;
-  /** The rewrites' CPU over the whole run, and the node-scrapes it was spread over. */
   redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number };
   summaries: WindowSummary[];
   /** The measured interval on the monotonic clock, to pick the profiles' samples from it. */
@@ -352,7 +346,8 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       ...childPids(simulatorPid).map((pid) => ({ role: 'simulate', pid })),
       ...(redis.pid ? [{ role: 'redis', pid: redis.pid }] : []),
     ];
-    const before = new Map(pids.map((p) => [p.pid, cpuSeconds(p.pid)]));
+    // Own CPU only: Redis's rewrites (its ended children) are counted amortized, below.
+    const before = new Map(pids.map((p) => [p.pid, cpuTimes(p.pid).own]));
     const redisChildrenBefore = redis.pid ? cpuTimes(redis.pid).children : 0;
     const measuredFromMicros = monotonicMicros();
     const servedBefore = await simulatorStats();
@@ -366,7 +361,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     for (const { role, pid } of pids) {
       const row = (roles[role] ??= { processes: 0, cpuSeconds: 0, peakRssBytes: 0 });
       row.processes += 1;
-      row.cpuSeconds += cpuSeconds(pid) - before.get(pid)!;
+      row.cpuSeconds += cpuTimes(pid).own - before.get(pid)!;
       row.peakRssBytes += peakRssBytes(pid);
     }
     // When each measured window first reached each sink (a window written again later keeps its first time).
@@ -383,8 +378,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     // missed the deadline cost (almost) nothing and must not dilute the figure.
     const scrapes = Math.max(1, measured.reduce((sum, s) => sum + s.okNodes, 0));
     const redisRewriteRun = { seconds: rewriteRunSeconds, nodeScrapes: Math.max(1, servedAfter.summariesServed), inMeasuredWindowsSeconds: rewriteRunSeconds - redisChildrenBefore };
-    const redisRewriteSeconds = (redisRewriteRun.seconds * scrapes) / redisRewriteRun.nodeScrapes;
-    if (roles.redis) roles.redis.cpuSeconds += redisRewriteSeconds - redisRewriteRun.inMeasuredWindowsSeconds;
+    if (roles.redis) roles.redis.cpuSeconds += (redisRewriteRun.seconds * scrapes) / redisRewriteRun.nodeScrapes;
     const pipelineRoles = Object.keys(roles).filter((r) => r !== 'simulate');
     const total = pipelineRoles.reduce((sum, r) => sum + roles[r]!.cpuSeconds, 0);
     // The roles stop first: the next window's scrapes would otherwise share the cores with the limit.
@@ -412,7 +406,6 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       bytesPerScrape: (servedAfter.bytesServed - servedBefore.bytesServed) / Math.max(1, servedAfter.summariesServed - servedBefore.summariesServed),
       jobsPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
       redisCommands,
-      redisRewriteSeconds,
       redisRewriteRun,
       summaries: measured,
       measuredMicros: [measuredFromMicros, measuredToMicros],

@@ -179,7 +179,7 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteSeconds: number; redisRewriteRun: { seconds: number; nodeScrapes: number } }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number } }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
     assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
@@ -189,7 +189,7 @@ describe('podometer bench', () => {
       assert.deepEqual(f.summaries.map((s) => s.okNodes), [f.nodes, f.nodes]);
       // The rewrites are spread over the whole run's node-scrapes, warm-up included.
       assert.ok(f.redisRewriteRun.nodeScrapes > 2 * f.nodes, `the run scraped more than the measured windows (${f.redisRewriteRun.nodeScrapes})`);
-      assert.equal(f.redisRewriteSeconds, (f.redisRewriteRun.seconds * 2 * f.nodes) / f.redisRewriteRun.nodeScrapes);
+      assert.ok(f.redisRewriteRun.inMeasuredWindowsSeconds <= f.redisRewriteRun.seconds);
     }
   });
 

@@ -26,13 +26,12 @@ export class StoreSink implements Sink {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly retention: StoreRetention,
-    private readonly now: () => number = Date.now,
   ) {}
 
   async write(window: WindowBatch): Promise<void> {
     const { windowStartMs } = window.summary;
     const kept = this.keys.windowKept(windowStartMs);
-    const writtenAtMs = this.now();
+    const writtenAtMs = Date.now();
     const oldest = windowStartMs - this.retention.longRetentionMs;
     const expired = await this.redis.zrangebyscore(this.keys.storeWindows, '-inf', `(${oldest}`);
     const commands = this.redis
