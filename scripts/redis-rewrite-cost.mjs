@@ -28,6 +28,8 @@ for (const [name, args] of Object.entries(SETTINGS)) {
   const dir = mkdtempSync(join(tmpdir(), 'podometer-rewrite-'));
   const port = 20000 + Math.floor(Math.random() * 10000);
   const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--auto-aof-rewrite-percentage', '0', ...args], { stdio: 'ignore' });
+  const killServer = () => server.kill();
+  process.once('exit', killServer); // a failure below must not leave the server running
   // Commands wait (offline queue) until the server is up; refused connects are retried.
   const redis = new Redis(port, { retryStrategy: () => 100 }).on('error', () => {});
   for (let w = 0; w < windows; w++) {
@@ -43,6 +45,7 @@ for (const [name, args] of Object.entries(SETTINGS)) {
   const fileMiB = readdirSync(join(dir, 'appendonlydir')).reduce((sum, f) => sum + statSync(join(dir, 'appendonlydir', f)).size, 0) / 2 ** 20;
   console.log(`${name}: ${nodes} nodes x ${windows} windows x ${sets.length} sets, ${usedMiB.toFixed(0)} MiB in Redis; one rewrite: ${cpuSeconds.toFixed(2)} s CPU, files ${fileMiB.toFixed(0)} MiB`);
   redis.disconnect();
+  process.off('exit', killServer);
   server.kill();
   await new Promise((r) => server.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
