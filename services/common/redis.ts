@@ -1,8 +1,8 @@
 /**
- * Redis connections. Every role uses one command connection (shared by its BullMQ queues) and
- * BullMQ adds one blocking connection per worker. Connections retry for ever with capped backoff,
- * and commands wait for the reconnect rather than fail (`maxRetriesPerRequest: null`), so a Redis
- * restart pauses the pipeline instead of losing work.
+ * Redis connections. Every role uses two command connections (its own commands; its BullMQ queues
+ * and workers: see Runtime) and BullMQ adds one blocking connection per worker. Connections retry
+ * for ever with capped backoff, and commands wait for the reconnect rather than fail
+ * (`maxRetriesPerRequest: null`), so a Redis restart pauses the pipeline instead of losing work.
  */
 import { Redis } from 'ioredis';
 import type { Logger } from './logger.js';

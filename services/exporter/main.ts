@@ -37,7 +37,7 @@ export function startExporter(runtime: Runtime, get: ConfigReader): Service {
   const workers = sinks.map((sink) =>
     startWorker<ExportJob>({
       queue: QUEUE.export(sink.name),
-      connection: runtime.redis,
+      connection: runtime.queueRedis,
       keys: runtime.keys,
       concurrency: 1,
       lockDurationMs: runtime.lockDurationMs,

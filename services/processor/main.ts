@@ -33,7 +33,7 @@ export function startProcessor(runtime: Runtime, get: ConfigReader): Service {
   };
   const worker = startWorker<FinalizeJob>({
     queue: QUEUE.finalize,
-    connection: runtime.redis,
+    connection: runtime.queueRedis,
     keys: runtime.keys,
     concurrency: 1,
     lockDurationMs: runtime.lockDurationMs,

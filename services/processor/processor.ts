@@ -13,7 +13,7 @@
  * It bought nothing: a node's processing needs only Redis state, so it scales out with the
  * scrapers. The processor role finalizes windows.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { decodeMetricSets, encodeMetricSets } from '../common/batch-codec.js';
 import { stageMetricSets } from '../common/staging.js';
 import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
@@ -105,23 +105,52 @@ async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowS
   return { manifest, finalized, context };
 }
 
+type NodeState = Awaited<ReturnType<typeof readNodeState>>;
+
 /**
  * Processes one node's scrape of one window (its summary, or why there is none). Returns what it
  * recorded for the node. Everything is read from Redis first, so the summary is parsed, processed
- * and encoded without an await in between: its objects die young instead of being held across
- * Redis round trips while other jobs run (which promoted them to the old generation).
+ * and encoded without an await in between, in `processAndStage`: a local of an async function
+ * stays reachable across every later await (V8 keeps the suspended function's whole register
+ * file, dead values included), so the parsed summary and its metric sets must not be locals here,
+ * or they are held through the staging round trip and promoted to the old generation.
  */
 export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDeps): Promise<NodeRecord> {
-  const { redis, keys } = deps;
+  const { keys } = deps;
+  const { windowStartMs, nodeName } = scraped;
+  let state: NodeState | undefined = await readNodeState(deps, nodeName, windowStartMs, scraped.outcome.status === 'ok');
+  const { manifest, finalized } = state;
+  const staging = deps.redis.multi();
+  const record = processAndStage(scraped, state, staging, deps);
+  state = undefined; // nor the node's pods and rate samples (~30 KB of strings)
+  if (finalized) {
+    deps.logger.warn('node arrived after its window was finalized; not counted', { windowStartMs, nodeName });
+    await staging.exec();
+    return record;
+  }
+  const outcomes = keys.windowOutcomes(windowStartMs);
+  staging.hset(outcomes, nodeName, JSON.stringify(record));
+  for (const key of [keys.windowPartials(windowStartMs), outcomes]) staging.pexpire(key, deps.stagingTtlMs);
+  staging.hlen(outcomes);
+  const replies = await staging.exec();
+  const done = Number(replies?.[replies.length - 1]?.[1] ?? 0);
+  if (manifest && done >= manifest.expectedNodes.length) await promoteFinalize(deps, windowStartMs);
+  return record;
+}
+
+/** Parses, processes and encodes one scrape (no await), queueing its staging writes on `staging`; returns the node's record. */
+function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState, staging: ChainableCommander, deps: NodeProcessingDeps): NodeRecord {
+  const { keys } = deps;
   const { windowStartMs, nodeName, outcome } = scraped;
-  const { manifest, finalized, context } = await readNodeState(deps, nodeName, windowStartMs, outcome.status === 'ok');
   let record: NodeRecord = outcome;
-  const staging = redis.multi();
   let sets: MetricSet[] | undefined;
   if (outcome.status === 'ok') {
     if (scraped.body === undefined) throw new Error(`scrape of ${nodeName} is ok but carries no summary`);
     try {
       sets = parseSummary(scraped.body, { nodeName, receivedAtMs: outcome.receivedAtMs, checked: true }).metricSets;
+      // Dropped once parsed: the callers' frames hold `scraped` through their Redis round trips,
+      // and the body's memory (outside the heap) is freed only when its buffer is collected.
+      scraped.body = undefined;
     } catch (error) {
       if (!(error instanceof SummaryParseError)) throw error;
       record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: outcome.durationMs };
@@ -148,18 +177,6 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
       staging.hset(keys.windowPartials(windowStartMs), nodeName, JSON.stringify(result.partial));
     }
   }
-  if (finalized) {
-    deps.logger.warn('node arrived after its window was finalized; not counted', { windowStartMs, nodeName });
-    await staging.exec();
-    return record;
-  }
-  const outcomes = keys.windowOutcomes(windowStartMs);
-  staging.hset(outcomes, nodeName, JSON.stringify(record));
-  for (const key of [keys.windowPartials(windowStartMs), outcomes]) staging.pexpire(key, deps.stagingTtlMs);
-  staging.hlen(outcomes);
-  const replies = await staging.exec();
-  const done = Number(replies?.[replies.length - 1]?.[1] ?? 0);
-  if (manifest && done >= manifest.expectedNodes.length) await promoteFinalize(deps, windowStartMs);
   return record;
 }
 

@@ -85,12 +85,15 @@ export class KubeletClient {
 
   async fetchSummary(nodeName: string, url: string): Promise<FetchedSummary> {
     const started = performance.now();
-    const abort = AbortSignal.timeout(this.options.timeoutMs);
+    // One deadline for headers and body. Not AbortSignal.timeout: its timer cannot be cleared, so
+    // every request's signal lived (and fired, building a DOMException) for the whole timeout.
+    const abort = new AbortController();
+    const deadline = setTimeout(() => abort.abort(), this.options.timeoutMs);
     try {
       const response = await request(url, {
         dispatcher: this.agent,
         method: 'GET',
-        signal: abort,
+        signal: abort.signal,
         headers: {
           accept: 'application/json',
           ...(this.options.bearerToken ? { authorization: `Bearer ${this.options.bearerToken}` } : {}),
@@ -119,7 +122,9 @@ export class KubeletClient {
       }
       return { body: Buffer.concat(chunks, size), receivedAtMs: Date.now(), latencyMs: performance.now() - started };
     } catch (error) {
-      throw classify(nodeName, error, abort.aborted);
+      throw classify(nodeName, error, abort.signal.aborted);
+    } finally {
+      clearTimeout(deadline);
     }
   }
 

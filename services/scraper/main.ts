@@ -46,7 +46,7 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service {
   const processing = nodeProcessingFrom(runtime, get);
   const worker = startWorker<ScrapeJob>({
     queue: QUEUE.scrape,
-    connection: runtime.redis,
+    connection: runtime.queueRedis,
     keys: runtime.keys,
     concurrency: get.number('scraper-concurrency'),
     lockDurationMs: runtime.lockDurationMs,
