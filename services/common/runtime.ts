@@ -22,7 +22,7 @@ export interface Runtime {
   /**
    * The connection the queues and workers use. BullMQ defines its scripts (64 in 6.7) on the
    * client it is given, and ioredis copies every defined script onto each pipeline and MULTI it
-   * builds on that client: ~30 us per pipeline against ~3 us on a client without scripts, twice
+   * builds on that client: ~30 us per pipeline against 2-6 us on a client without scripts, twice
    * per node-scrape. So Podometer's own pipelines run on `redis`, which BullMQ never sees.
    */
   queueRedis: Redis;
