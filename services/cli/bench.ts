@@ -229,7 +229,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   /** Microseconds on the monotonic clock (the one `process.hrtime` reads on Linux). */
   startTime: number;
   samples: number[];
@@ -239,32 +239,50 @@ interface CpuProfile {
 /** Now on the clock V8's CPU profiles use, in microseconds. */
 const monotonicMicros = (): number => Number(process.hrtime.bigint() / 1000n);
 
+interface ProfileShares {
+  /** Functions by self time. */
+  self: { share: number; name: string }[];
+  /** Podometer's and its packages' functions (dist/, node_modules/) by time counting their callees. */
+  inclusive: { share: number; name: string }[];
+}
+
 /**
- * The functions with the most self time in the V8 CPU profiles under `dir`, each as a share of the
- * samples where the process was busy (idle is not a cost); only samples taken between `fromMicros`
- * and `toMicros` count, so start-up and the warm-up window do not.
+ * The costliest functions in the V8 CPU profiles under `dir`, each as a share of the samples where
+ * the process was busy (idle is not a cost); only samples taken between `fromMicros` and
+ * `toMicros` count, so start-up and the warm-up windows do not.
  */
-function topFunctions(dir: string, count: number, fromMicros: number, toMicros: number): { share: number; name: string }[] {
+function profileShares(dir: string, count: number, fromMicros: number, toMicros: number): ProfileShares {
   const selfHits = new Map<string, number>();
+  const inclusiveHits = new Map<string, number>();
   let total = 0;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     const names = new Map<number, string>();
-    for (const { id, callFrame } of profile.nodes) {
+    const ours = new Set<number>();
+    const parent = new Map<number, number>();
+    for (const { id, callFrame, children } of profile.nodes) {
       const { functionName, url, lineNumber } = callFrame;
       const where = url ? ` ${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : '';
       names.set(id, `${functionName || '(anonymous)'}${where}`);
+      if (/\/(node_modules|dist)\//.test(url)) ours.add(id);
+      for (const child of children ?? []) parent.set(child, id);
     }
     let at = profile.startTime;
     for (let i = 0; i < profile.samples.length; i++) {
       at += profile.timeDeltas[i] ?? 0;
-      const name = names.get(profile.samples[i]!)!;
+      const id = profile.samples[i]!;
+      const name = names.get(id)!;
       if (at < fromMicros || at > toMicros || name === '(idle)') continue;
       selfHits.set(name, (selfHits.get(name) ?? 0) + 1);
       total += 1;
+      // Each function on the sample's stack once (a recursive one is not counted twice).
+      const onStack = new Set<string>();
+      for (let frame: number | undefined = id; frame !== undefined; frame = parent.get(frame)) if (ours.has(frame)) onStack.add(names.get(frame)!);
+      for (const caller of onStack) inclusiveHits.set(caller, (inclusiveHits.get(caller) ?? 0) + 1);
     }
   }
-  return [...selfHits].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, hits]) => ({ share: hits / Math.max(1, total), name }));
+  const top = (hits: Map<string, number>) => [...hits].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, n]) => ({ share: n / Math.max(1, total), name }));
+  return { self: top(selfHits), inclusive: top(inclusiveHits) };
 }
 
 async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResult> {
@@ -454,8 +472,11 @@ function sizeTable(result: BenchResult, profileDir: string): string {
     for (const role of Object.keys(result.roles).filter((r) => r !== 'redis')) {
       const roleDirs = readdirSync(join(profileDir, String(result.nodes))).filter((d) => d.startsWith(`${role}-`));
       for (const roleDir of roleDirs) {
+        const shares = profileShares(join(profileDir, String(result.nodes), roleDir), 10, ...result.measuredMicros);
         lines.push(`profile ${roleDir} (self time, share of its busy samples over the measured windows):`);
-        for (const { share, name } of topFunctions(join(profileDir, String(result.nodes), roleDir), 10, ...result.measuredMicros)) lines.push(`  ${fixed(share * 100, 1, 5)}%  ${name}`);
+        for (const { share, name } of shares.self) lines.push(`  ${fixed(share * 100, 1, 5)}%  ${name}`);
+        lines.push(`profile ${roleDir} (counting callees; Podometer's and its packages' functions):`);
+        for (const { share, name } of shares.inclusive) lines.push(`  ${fixed(share * 100, 1, 5)}%  ${name}`);
       }
     }
   }

@@ -176,6 +176,10 @@ describe('podometer bench', () => {
       assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape jobs \(scrape and process one node\) per second/m);
       assert.match(table, /^redis append-only-file rewrites: \d+\.\d\d s CPU over the run's \d+ node-scrapes, so \d+\.\d{3} ms per node-scrape in the redis row/m);
       assert.match(table, /^profile processor-0 \(self time, share of its busy samples over the measured windows\):\n\s+\d+\.\d%  \S/m, 'the processor was profiled');
+      // Counting callees, only Podometer's code and its packages are listed (the event loop's frames would top every list).
+      const inclusive = /^profile processor-0 \(counting callees[^\n]*\n((?:\s+\d+\.\d%  .*\n?)+)/m.exec(table)?.[1]?.trim().split('\n') ?? [];
+      assert.ok(inclusive.length > 0, 'the processor\'s functions counting callees');
+      for (const line of inclusive) assert.match(line, /^\s*\d+\.\d%  \S.* (dist|node_modules)\/\S+:\d+$/);
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
