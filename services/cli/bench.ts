@@ -204,7 +204,7 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
     }
   };
   // Once untimed, so the timed pass runs the code as the JIT compiles it for windows with rates
-  // (after the rate-less first pass alone, one such pass measured 25% slower).
+  // (right after the rate-less first pass alone, a timed pass ran slower).
   window();
   const started = process.cpuUsage();
   window();
