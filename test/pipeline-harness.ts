@@ -22,6 +22,7 @@ import { openRuntime, closeRuntime, type Runtime, type Service, type ConfigReade
 import { LocalRedis } from '../simulator/redis-server.js';
 import { Simulator, type SimulatorOptions } from '../simulator/simulator.js';
 import { CLI } from './helpers.js';
+import { ROLE_NODE_FLAGS } from '../services/common/node-flags.js';
 
 let prefixCounter = 0;
 
@@ -95,7 +96,7 @@ export class PipelineHarness {
     // Its /metrics on any free port unless the test names one.
     const metrics = extra.some((a) => a.startsWith('--metrics-address')) ? [] : ['--metrics-address=127.0.0.1:0'];
     const args = [...this.args, ...metrics, ...extra].filter((arg) => known.has(arg.slice(2).split('=')[0]!));
-    const child = spawn(process.execPath, [CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...ROLE_NODE_FLAGS, CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.resume();
     this.children.push(child);
     return child;
