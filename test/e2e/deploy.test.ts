@@ -13,6 +13,7 @@ import { PROCESSOR_ROLE_OPTIONS } from '../../services/processor/main.js';
 import { SCHEDULER_ROLE_OPTIONS } from '../../services/scheduler/main.js';
 import { SCRAPER_ROLE_OPTIONS } from '../../services/scraper/main.js';
 import { SIMULATE_OPTIONS } from '../../simulator/main.js';
+import { ROLE_NODE_FLAGS } from '../../services/common/node-flags.js';
 import { REDIS_PERSISTENCE_ARGS } from '../../simulator/redis-server.js';
 import { REPO_ROOT } from '../helpers.js';
 
@@ -37,6 +38,20 @@ function assertPersistenceAsBenchmarked(args: readonly string[], where: string):
 /** Flags (`--name` or `--name=value`) in a command line. */
 const flagNames = (args: readonly string[]): string[] => args.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!);
 
+describe('node flags', () => {
+  // The bench measures roles started with ROLE_NODE_FLAGS; production must start them the same way.
+  it("the image's entry point and bin/podometer.js run as a program pass the roles' V8 flags", async () => {
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    assert.ok(entrypoint, 'the Dockerfile has an exec-form ENTRYPOINT');
+    assert.deepEqual(JSON.parse(entrypoint) as string[], ['node', ...ROLE_NODE_FLAGS, 'bin/podometer.js']);
+    const shebang = readFileSync(join(REPO_ROOT, 'bin', 'podometer.js'), 'utf8').split('\n')[0];
+    assert.equal(shebang, `#!/usr/bin/env -S node ${ROLE_NODE_FLAGS.join(' ')}`);
+    // The shebang works here (env -S splits it; node accepts the flags).
+    const { stdout } = await run(join(REPO_ROOT, 'bin', 'podometer.js'), ['--help']);
+    assert.match(stdout, /^Usage: podometer <role>/);
+  });
+});
+
 describe('docker-compose.yml', () => {
   it('docker-compose config accepts it', async () => {
     await run('docker-compose', ['-f', join(REPO_ROOT, 'docker-compose.yml'), 'config', '-q'], { cwd: REPO_ROOT });
@@ -57,6 +72,7 @@ describe('docker-compose.yml', () => {
       }
     }
     assert.equal(compose.services.scraper!.command![0], 'scraper');
+    for (const [name, service] of podometer) assert.equal((service as { entrypoint?: unknown }).entrypoint, undefined, `${name} keeps the image's entry point (its node flags)`);
     assertPersistenceAsBenchmarked(compose.services.redis!.command!, 'compose redis');
     assert.equal((compose.services.scraper as { container_name?: string }).container_name, undefined, 'scrapers scale (no fixed container name)');
   });
@@ -77,6 +93,7 @@ describe('deploy/kubernetes', () => {
     for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
       const container = ((deployment.spec as { template: { spec: { containers: { args: string[]; env?: { name: string }[]; livenessProbe?: { httpGet: { path: string } }; readinessProbe?: { httpGet: { path: string } }; resources?: { requests?: unknown } }[] } } }).template.spec.containers[0])!;
       const role = container.args[0]!;
+      assert.equal((container as { command?: unknown }).command, undefined, `${role} keeps the image's entry point (its node flags)`);
       assert.equal(container.livenessProbe?.httpGet.path, '/livez', role);
       assert.equal(container.readinessProbe?.httpGet.path, '/readyz', role);
       assert.ok(container.resources?.requests, role);
