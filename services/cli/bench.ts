@@ -214,7 +214,7 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
   // Once untimed, so the timed pass runs the code as the JIT compiles it for windows with rates
   // (right after the rate-less first pass alone, a timed pass ran slower).
   window();
-  // The median of a few timed passes: one pass alone read 1.42 to 1.93 ms per node on the same summaries across a curve's rows.
+  // The median of a few timed passes: passes over the same summaries vary, now and then one runs slow.
   const passSeconds: number[] = [];
   for (let pass = 0; pass < LIMIT_TIMED_PASSES; pass++) {
     const started = process.cpuUsage();

@@ -1,7 +1,7 @@
 /**
  * V8 flags every long-running Podometer role runs with. They must be on node's command line: NODE_OPTIONS
- * refuses V8 flags. The bench and the test harness spawn roles with them; the Dockerfile's ENTRYPOINT,
- * `bin/podometer.js`'s shebang and `npm run demo` repeat them (a deploy test checks the first two).
+ * refuses V8 flags. The bench and the test harness spawn roles with them; the Dockerfile's ENTRYPOINT and
+ * `bin/podometer.js`'s shebang (which `npm run demo` runs) repeat them, and a deploy test checks both.
  *
  * `--no-memory-reducer`: V8's memory reducer garbage-collects and shrinks a heap once allocation has been
  * low for ~8 s. Every role works in one burst per window and idles in between. With the reducer on, the

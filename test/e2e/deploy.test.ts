@@ -49,6 +49,9 @@ describe('node flags', () => {
     // The shebang works here (env -S splits it; node accepts the flags).
     const { stdout } = await run(join(REPO_ROOT, 'bin', 'podometer.js'), ['--help']);
     assert.match(stdout, /^Usage: podometer <role>/);
+    // The demo runs it as a program too, so it gets them from the shebang.
+    const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.match(scripts.demo!, /&& \.\/bin\/podometer\.js demo$/);
   });
 });
 
