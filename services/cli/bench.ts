@@ -53,8 +53,10 @@ const WARM_NEW_CONNECTIONS = 0.02;
 const MAX_WARMUP_WINDOWS = 10;
 /** The limit is measured on at most this many nodes: its cost per node does not depend on the count. */
 const LIMIT_SAMPLE_NODES = 1000;
+/** Untimed passes of the limit before it is timed: its cost per pass settles only after a few. */
+const LIMIT_WARM_PASSES = 3;
 /** Timed passes of the limit over the same summaries; it reports their median. */
-const LIMIT_TIMED_PASSES = 3;
+const LIMIT_TIMED_PASSES = 5;
 const STDERR_TAIL_CHARS = 4000;
 /** The last `count` non-blank lines of `text`, joined with ' | '. */
 const lastLines = (text: string, count: number): string => text.split('\n').map((line) => line.trim()).filter(Boolean).slice(-count).join(' | ');
@@ -211,9 +213,9 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
       }
     }
   };
-  // Once untimed, so the timed pass runs the code as the JIT compiles it for windows with rates
-  // (right after the rate-less first pass alone, a timed pass ran slower).
-  window();
+  // Untimed first, so the timed passes run the code as the JIT settles on it for windows with rates:
+  // pass by pass, the same work read slower for the first two or three passes than after.
+  for (let pass = 0; pass < LIMIT_WARM_PASSES; pass++) window();
   // The median of a few timed passes: passes over the same summaries vary, now and then one runs slow.
   const passSeconds: number[] = [];
   for (let pass = 0; pass < LIMIT_TIMED_PASSES; pass++) {
