@@ -10,15 +10,22 @@
  *   METRIC_CODES) or, for a name without a code, the name itself.
  * - labeledGroups: [labels, pairs] per distinct label set, in first-seen order (a filesystem's
  *   five metrics share one group instead of repeating name/labels/value keys).
+ * - labels (the set's and each group's): flat pairs [label, value, ...] in the labels' order; a
+ *   label is its code (its index in LABEL_CODES) or, without a code, the name itself; a value is
+ *   the string, or a number standing for a value already in the set: -1 the set's type, i >= 0
+ *   the value of this set's i-th label (hostname is usually nodename). Label values are always
+ *   strings, so a number is never ambiguous.
  * A bigint value (above 2^53) is written as its decimal string; no metric value is otherwise a
  * string, and a metric is always at an even index, so decoding is exact and unambiguous.
  *
  * Why not the MetricSet object as JSON: the keys (`"name":`, `"labels":{"resource_id":"/"}`,
  * `"sampleTimesMs":{...}`) made up ~40% of every set; metric names as object keys were ~40% of
- * what was left (61 KB -> 37 KB per node at 30 pods with codes). Bytes are CPU here: every staged
+ * what was left (61 KB -> 37 KB per node at 30 pods with codes). Label names and values that
+ * repeat the set's own type or another label were ~1/5 of what was left after that. Bytes are CPU here: every staged
  * byte is encoded, written to Redis (and its AOF), copied into the store and read back by sinks.
- * `decodeMetricSet` also reads the two older forms (values as name -> value objects; the object
- * as JSON), so a store written by an older version stays readable through an upgrade.
+ * `decodeMetricSet` also reads the older forms (labels as objects; values as name -> value
+ * objects; the object as JSON), so a store written by an older version stays readable through an
+ * upgrade.
  */
 import { normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
 import type { SampleClock } from './metrics.js';
@@ -42,10 +49,21 @@ export const METRIC_CODES: readonly string[] = [
 ];
 const CODE_OF: ReadonlyMap<string, number> = new Map(METRIC_CODES.map((name, code) => [name, code]));
 
+/** Label codes, as METRIC_CODES: append-only (a test checks every label of LABEL has one). */
+export const LABEL_CODES: readonly string[] = [
+  'type', 'nodename', 'hostname', 'host_id', 'namespace_name', 'namespace_id', 'pod_name', 'pod_id', 'container_name',
+  'container_base_image', 'labels', 'resource_id', 'pod_namespace', 'make', 'model', 'accelerator_id',
+];
+const LABEL_CODE_OF: ReadonlyMap<string, number> = new Map(LABEL_CODES.map((name, code) => [name, code]));
+/** A label value written as this number is the set's type. */
+const SET_TYPE_REF = -1;
+
 type JsonValue = number | string;
 /** [metric code or name, value, ...] */
 type Pairs = JsonValue[];
-type CompactSet = [string, MetricSet['type'], Labels, number | null, number, (number | null)[], Pairs | Record<string, JsonValue>, [Labels, Pairs | Record<string, JsonValue>][]];
+/** [label code or name, value or reference, ...] */
+type LabelPairs = (number | string)[];
+type CompactSet = [string, MetricSet['type'], LabelPairs | Labels, number | null, number, (number | null)[], Pairs | Record<string, JsonValue>, [LabelPairs | Labels, Pairs | Record<string, JsonValue>][]];
 
 const jsonValue = (value: MetricValue): JsonValue => (typeof value === 'bigint' ? value.toString() : value);
 const revive = (value: JsonValue): MetricValue => (typeof value === 'string' ? normalizeInteger(BigInt(value)) : value);
@@ -56,6 +74,31 @@ const metricName = (ref: JsonValue): string => (typeof ref === 'number' ? (METRI
 function holds(pairs: Pairs, ref: JsonValue): boolean {
   for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === ref) return true;
   return false;
+}
+
+function toLabelPairs(labels: Labels, setType: string): LabelPairs {
+  const pairs: LabelPairs = [];
+  for (const name in labels) {
+    const value = labels[name]!;
+    let ref: number | string = value === setType ? SET_TYPE_REF : value;
+    for (let i = 1; i < pairs.length && ref === value; i += 2) if (pairs[i] === value) ref = (i - 1) / 2;
+    pairs.push(LABEL_CODE_OF.get(name) ?? name, ref);
+  }
+  return pairs;
+}
+
+function fromLabelPairs(pairs: LabelPairs | Labels, setType: string): Labels {
+  if (!Array.isArray(pairs)) return pairs;
+  const labels: Labels = {};
+  const values: string[] = [];
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const ref = pairs[i + 1]!;
+    const value = typeof ref === 'string' ? ref : ref === SET_TYPE_REF ? setType : (values[ref] ?? '');
+    const label = pairs[i]!;
+    labels[typeof label === 'number' ? (LABEL_CODES[label] ?? `unknown_${label}`) : label] = value;
+    values.push(value);
+  }
+  return labels;
 }
 
 function toCompact(set: MetricSet): CompactSet {
@@ -78,7 +121,8 @@ function toCompact(set: MetricSet): CompactSet {
     if (group === undefined || holds(group[1], ref)) groups.push((group = [labels, []]));
     group[1].push(ref, jsonValue(value));
   }
-  return [set.key, set.type, set.labels, set.createTimeMs ?? null, set.scrapeTimeMs, offsets, values, groups];
+  const labelGroups = groups.map(([labels, pairs]): [LabelPairs, Pairs] => [toLabelPairs(labels, set.type), pairs]);
+  return [set.key, set.type, toLabelPairs(set.labels, set.type), set.createTimeMs ?? null, set.scrapeTimeMs, offsets, values, labelGroups];
 }
 
 /** Calls `each` with every metric and value, from pairs or from the older name -> value object. */
@@ -94,10 +138,13 @@ function fromCompact([key, type, labels, createTimeMs, scrapeTimeMs, offsets, va
   const sampleTimesMs: MetricSet['sampleTimesMs'] = {};
   for (let i = 0; i < offsets.length; i++) if (offsets[i] !== null) sampleTimesMs[CLOCKS[i]!] = scrapeTimeMs + offsets[i]!;
   const labeled: LabeledValue[] = [];
-  for (const [groupLabels, groupValues] of groups) forEachValue(groupValues, (name, value) => labeled.push({ name, labels: groupLabels, value }));
+  for (const [groupLabels, groupValues] of groups) {
+    const decodedLabels = fromLabelPairs(groupLabels, type);
+    forEachValue(groupValues, (name, value) => labeled.push({ name, labels: decodedLabels, value }));
+  }
   const decodedValues: Record<string, MetricValue> = {};
   forEachValue(values, (name, value) => (decodedValues[name] = value));
-  const set: MetricSet = { key, type, labels, scrapeTimeMs, sampleTimesMs, values: decodedValues, labeled };
+  const set: MetricSet = { key, type, labels: fromLabelPairs(labels, type), scrapeTimeMs, sampleTimesMs, values: decodedValues, labeled };
   if (createTimeMs !== null) set.createTimeMs = createTimeMs;
   return set;
 }

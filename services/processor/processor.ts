@@ -88,20 +88,39 @@ function readNamespaces(deps: PipelineStateDeps): Promise<Map<string, NamespaceM
   return namespaces;
 }
 
-/** What processing reads from Redis before it parses: whether the window is final, the node's metadata, pods and rate samples. */
+/** The newest of `windows` before `windowStartMs`: the window whose sample gives W its rates. */
+const predecessorOf = (windows: readonly number[], windowStartMs: number): number | undefined =>
+  windows.reduce<number | undefined>((newest, w) => (w < windowStartMs && (newest === undefined || w > newest) ? w : newest), undefined);
+
+/**
+ * What processing reads from Redis before it parses: whether the window is final, the node's
+ * metadata, pods and previous rate sample. The rate state's windows are read (HKEYS) with the
+ * sample of the window just before W (HGET; its start is W minus the window's length), not every
+ * kept sample: only a node that missed a window (or a resolution change) needs a second read.
+ */
 async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowStartMs: number, withContext: boolean) {
   const { redis, keys } = deps;
+  const [manifest, namespaces] = await Promise.all([readManifest(deps, windowStartMs), readNamespaces(deps)]);
+  const guessedPrevious = manifest ? windowStartMs - (manifest.windowEndMs - manifest.windowStartMs) : undefined;
   // One pipeline: one write and one reply batch instead of a round trip per command.
   const reads = redis.pipeline().exists(keys.windowSummary(windowStartMs));
-  if (withContext) reads.get(keys.podsOnNode(nodeName)).hget(keys.nodeMeta, nodeName).hgetall(keys.rateState(nodeName));
-  const [replies, manifest, namespaces] = await Promise.all([reads.exec(), readManifest(deps, windowStartMs), readNamespaces(deps)]);
+  if (withContext) {
+    reads.get(keys.podsOnNode(nodeName)).hget(keys.nodeMeta, nodeName).hkeys(keys.rateState(nodeName));
+    if (guessedPrevious !== undefined) reads.hget(keys.rateState(nodeName), String(guessedPrevious));
+  }
+  const replies = await reads.exec();
   const reply = <T>(i: number): T => {
     const [error, value] = replies?.[i] ?? [new Error('no reply')];
     if (error) throw error;
     return value as T;
   };
   const finalized = reply<number>(0) > 0;
-  const context = withContext ? { podsText: reply<string | null>(1), nodeText: reply<string | null>(2), rateState: reply<Record<string, string>>(3), namespaces } : undefined;
+  if (!withContext) return { manifest, finalized, context: undefined };
+  const rateWindows = reply<string[]>(3).map(Number);
+  const previousWindow = predecessorOf(rateWindows, windowStartMs);
+  let previousSample = previousWindow !== undefined && previousWindow === guessedPrevious ? reply<string | null>(4) : null;
+  if (previousWindow !== undefined && previousWindow !== guessedPrevious) previousSample = await redis.hget(keys.rateState(nodeName), String(previousWindow));
+  const context = { podsText: reply<string | null>(1), nodeText: reply<string | null>(2), rateWindows, previousSample, namespaces };
   return { manifest, finalized, context };
 }
 
@@ -158,9 +177,8 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
     }
   }
   if (sets !== undefined && context !== undefined) {
-    const { podsText, nodeText, rateState, namespaces } = context;
-    const previousWindow = Object.keys(rateState).map(Number).filter((w) => w < windowStartMs).sort((a, b) => b - a)[0];
-    const previous = previousWindow === undefined ? [] : decodeMetricSets(rateState[String(previousWindow)]!);
+    const { podsText, nodeText, rateWindows, previousSample, namespaces } = context;
+    const previous = previousSample === null ? [] : decodeMetricSets(previousSample);
     const result = processNode(sets, previous, {
       nodeName,
       node: nodeText ? (JSON.parse(nodeText) as NodeMeta) : undefined,
@@ -168,7 +186,7 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
       namespaces,
     }, deps.enrich);
     record = { ...outcome, metricSets: result.sets.length, rateSkips: result.skipped };
-    const stale = Object.keys(rateState).map(Number).filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
+    const stale = rateWindows.filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
     staging.hset(keys.rateState(nodeName), String(windowStartMs), encodeMetricSets(result.rateSample));
     if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
     staging.pexpire(keys.rateState(nodeName), deps.stagingTtlMs);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, METRIC_CODES, metricSetJson } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
-import { METRICS, metricSetKey } from '../../services/common/metrics.js';
+import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
 import { rollUp } from '../../services/processor/aggregate.js';
 import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
@@ -127,6 +127,20 @@ describe('batch codec', () => {
     assert.deepEqual(decodeMetricSet(text), set);
     const olderCompact = '["node:n","node",{"type":"node"},null,10,[-1],{"cpu/usage":5,"custom/thing":"1152921504606846976"},[[{"resource_id":"/"},{"filesystem/usage":1}]]]';
     assert.deepEqual(decodeMetricSet(olderCompact), set);
+  });
+
+  it('codes every label (append-only) and writes labels that repeat the set\'s type or another label as references, decoded exactly and in order', () => {
+    assert.deepEqual(Object.values(LABEL).filter((name) => !LABEL_CODES.includes(name)), [], 'append these to LABEL_CODES');
+    assert.equal(new Set(LABEL_CODES).size, LABEL_CODES.length);
+    assert.deepEqual(LABEL_CODES.slice(0, 3), ['type', 'nodename', 'hostname'], 'codes already stored never move');
+    const labels = { nodename: 'n1', hostname: 'n1', custom: 'pod', type: 'pod', pod_name: 'p', labels: '', namespace_name: '', [LABEL.resourceId]: '7' };
+    const set = { key: 'namespace:a/pod:p', type: 'pod' as const, labels, scrapeTimeMs: 10, sampleTimesMs: {}, values: { 'cpu/usage': 5 }, labeled: [{ name: 'filesystem/usage', labels: { resource_id: 'n1', custom: 'pod' }, value: 1 }] };
+    const text = encodeMetricSet(set);
+    assert.match(text, /\[1,"n1",2,0,"custom",-1,0,-1,6,"p",10,"",4,5,11,"7"\]/, 'hostname refers to nodename, type and custom to the set type, an empty value to the earlier one');
+    const decoded = decodeMetricSet(text);
+    assert.deepEqual(decoded, set);
+    assert.deepEqual(Object.keys(decoded.labels), Object.keys(labels), 'labels keep their order');
+    assert.deepEqual(decodeMetricSets(encodeMetricSets([set, { ...set, type: 'pod_container' }])).map((s) => s.labels.type), ['pod', 'pod'], 'a value equal to another type is not taken for it');
   });
 
   it('keeps two values of one metric with the same labels, and labeled values in their order', () => {

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { decodeMetricSet } from '../../services/common/batch-codec.js';
+import type { ScrapedNode, WindowManifest } from '../../services/common/jobs.js';
+import { redisKeys } from '../../services/common/keys.js';
+import { createLogger } from '../../services/common/logger.js';
+import { metricSetKey } from '../../services/common/metrics.js';
+import { toApproxNumber } from '../../services/common/metric-set.js';
+import { openQueues, type PipelineQueues } from '../../services/common/queues.js';
+import { DEFAULT_ENRICH_OPTIONS } from '../../services/processor/enrich.js';
+import { processScrape, type NodeProcessingDeps } from '../../services/processor/processor.js';
+import { SimulatedCluster } from '../../simulator/cluster.js';
+import { LocalRedis } from '../../simulator/redis-server.js';
+import { SummaryRenderer } from '../../simulator/summary-render.js';
+
+const WINDOW_MS = 60_000;
+const keys = redisKeys('rate-test');
+
+describe('rate state across windows (real Redis)', () => {
+  let server: LocalRedis;
+  let redis: Redis;
+  let queues: PipelineQueues;
+  const cluster = new SimulatedCluster({ nodes: 1, podsPerNode: 2, containersPerPod: 1, seed: 3, restartsPerMinute: 0, churnPerMinute: 0 });
+  const node = cluster.nodes[0]!;
+  const renderer = new SummaryRenderer();
+  const firstWindowMs = Math.floor(cluster.builtAtMs / WINDOW_MS) * WINDOW_MS + WINDOW_MS;
+  const windowMs = (n: number): number => firstWindowMs + n * WINDOW_MS;
+
+  before(async () => {
+    server = await LocalRedis.start(join(mkdtempSync(join(tmpdir(), 'podometer-rates-')), 'redis'));
+    redis = new Redis(server.url);
+    queues = openQueues(redis, keys, createLogger('test', 'silent'));
+  });
+  after(async () => {
+    await Promise.all(queues.all().map((q) => q.close()));
+    redis.disconnect();
+    await server.stop();
+  });
+
+  const deps = (): NodeProcessingDeps => ({ redis, keys, queues, stagingTtlMs: 10 * WINDOW_MS, logger: createLogger('test', 'silent'), enrich: DEFAULT_ENRICH_OPTIONS });
+
+  /** Window n's manifest (another node is expected too, so no window finalizes here), then the node's scrape of it. */
+  async function scrape(n: number, ok: boolean): Promise<void> {
+    const windowStartMs = windowMs(n);
+    const manifest: WindowManifest = { windowStartMs, windowEndMs: windowStartMs + WINDOW_MS, scrapeAtMs: windowStartMs + WINDOW_MS + 5000, deadlineMs: windowStartMs + WINDOW_MS + 45_000, expectedNodes: [node.name, 'absent-node'] };
+    await redis.set(keys.windowManifest(windowStartMs), JSON.stringify(manifest));
+    const scrapedAtMs = windowStartMs + WINDOW_MS + 5000;
+    const body = Buffer.from(renderer.render(node, scrapedAtMs));
+    const scraped: ScrapedNode = ok
+      ? { windowStartMs, nodeName: node.name, outcome: { status: 'ok', bytes: body.length, durationMs: 3, receivedAtMs: scrapedAtMs }, body }
+      : { windowStartMs, nodeName: node.name, outcome: { status: 'failed', reason: 'refused', message: 'connection refused', durationMs: 1 } };
+    await processScrape(scraped, deps());
+  }
+
+  const nodeCpuRate = async (n: number): Promise<number | undefined> => {
+    const text = await redis.hget(keys.windowSets(windowMs(n)), metricSetKey.node(node.name));
+    assert.ok(text, `window ${n} staged the node's set`);
+    const rate = decodeMetricSet(text).values['cpu/usage_rate'];
+    return rate === undefined ? undefined : toApproxNumber(rate);
+  };
+  const keptWindows = async (): Promise<number[]> => (await redis.hkeys(keys.rateState(node.name))).map(Number).sort((a, b) => a - b);
+
+  it('the first window has no rate; after a missed window the rate spans both; the newest two samples are kept, and a retry finds its predecessor', async () => {
+    const trueRate = SimulatedCluster.nodeCpuMilliCores(node);
+    await scrape(0, true);
+    assert.equal(await nodeCpuRate(0), undefined, 'no previous sample, no rate');
+    await scrape(1, false);
+    await scrape(2, true);
+    const acrossTheGap = await nodeCpuRate(2);
+    assert.ok(acrossTheGap !== undefined && Math.abs(acrossTheGap - trueRate) <= trueRate * 0.01, `rate from window 0 to 2: ${acrossTheGap} against ${trueRate}`);
+    assert.deepEqual(await keptWindows(), [windowMs(0), windowMs(2)]);
+    await scrape(3, true);
+    const next = await nodeCpuRate(3);
+    assert.ok(next !== undefined && Math.abs(next - trueRate) <= trueRate * 0.01, `rate from window 2 to 3: ${next} against ${trueRate}`);
+    assert.deepEqual(await keptWindows(), [windowMs(2), windowMs(3)], 'window 0 dropped');
+    await redis.hdel(keys.windowSets(windowMs(3)), metricSetKey.node(node.name));
+    await scrape(3, true);
+    assert.equal(await nodeCpuRate(3), next, 'a retried window computes against the same predecessor');
+    assert.deepEqual(await keptWindows(), [windowMs(2), windowMs(3)]);
+  });
+});
