@@ -8,11 +8,5 @@
  * scrapers' CPU per node-scrape at 60 s windows was about 1.5x what it was at 15 s windows or with the
  * reducer off (README, Benchmarks, has the figures): most likely each burst grew back the heap the reducer
  * had shrunk. Peak memory is reached inside the burst and barely moved.
- *
- * `--max-semi-space-size=64` (MiB; node's default is 16): the young generation holds what a node-scrape
- * allocates and drops (the parsed summary, its metric sets, their encodings). Many jobs are in flight at
- * once, so with the default most of it outlived two scavenges, was promoted and then had to be marked and
- * compacted. With 64 MiB the scrapers' garbage-collector share halved. It costs memory per process, not
- * per node: up to three semi-spaces' worth of young generation.
  */
-export const ROLE_NODE_FLAGS: readonly string[] = ['--no-memory-reducer', '--max-semi-space-size=64'];
+export const ROLE_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
