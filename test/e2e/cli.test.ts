@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -156,11 +156,15 @@ describe('podometer bench', () => {
     assert.equal(kubeletProcessesFor(10_000, 4, 20_000), 4, '50,000 sockets: four processes of 12,500');
   });
 
-  it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async () => {
+  it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-test-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const jsonFile = join(dir, 'bench.json');
+    // The bench's own files (Redis's, the simulator's) go under TMPDIR and must be gone after it.
+    const scratch = join(dir, 'tmp');
+    mkdirSync(scratch);
     // Kubelets in two simulator processes, as the bench chooses at 10,000 nodes: their CPU is the simulator's.
-    const { code, stdout } = await podometer('bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--kubelet-processes', '2', '--profile', join(dir, 'profiles'), '--json', jsonFile);
+    const { code, stdout } = await podometerWithEnv({ TMPDIR: scratch }, 'bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--kubelet-processes', '2', '--profile', join(dir, 'profiles'), '--json', jsonFile);
     assert.equal(code, 0, stdout);
     const tables = stdout.split(/^bench: /m).slice(1);
     assert.deepEqual(tables.map((t) => t.split(' ')[0]), ['2', '3'], 'one table per size');
@@ -185,6 +189,7 @@ describe('podometer bench', () => {
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
     const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number } }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
+    assert.deepEqual(readdirSync(scratch), [], 'each size removed its Redis and simulator files');
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
     assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
     for (const f of figures) {
