@@ -1,5 +1,6 @@
 /** Paths and small helpers shared by the tests. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MetricSet } from '../services/common/metric-set.js';
@@ -10,6 +11,18 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const FIXTURES = resolve(REPO_ROOT, '..', 'shared', 'fixtures');
 export const SUMMARY_FIXTURES = join(FIXTURES, 'kubelet-summary');
 export const CLI = join(REPO_ROOT, 'bin', 'podometer.js');
+
+const scratchDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new directory under the system's temporary directory, removed when the test process exits (servers' data, certificates). */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `podometer-${prefix}-`));
+  scratchDirs.push(dir);
+  return dir;
+}
 
 export function summaryFixture(name: string): string {
   return readFileSync(join(SUMMARY_FIXTURES, name), 'utf8');

@@ -4,9 +4,7 @@
  * tests use a fresh queue per test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreReader } from '../services/api/store.js';
 import { startAll, ALL_ROLE_OPTIONS } from '../services/cli/all.js';
@@ -21,7 +19,7 @@ import { JOB_ID } from '../services/common/keys.js';
 import { openRuntime, closeRuntime, type Runtime, type Service, type ConfigReader } from '../services/common/runtime.js';
 import { LocalRedis } from '../simulator/redis-server.js';
 import { Simulator, type SimulatorOptions } from '../simulator/simulator.js';
-import { CLI } from './helpers.js';
+import { CLI, scratchDir } from './helpers.js';
 import { ROLE_NODE_FLAGS } from '../services/common/node-flags.js';
 
 let prefixCounter = 0;
@@ -45,7 +43,7 @@ export class PipelineHarness {
 
   /** Starts Redis and the simulator; no role yet. `args` are flags every role gets. */
   static async start(simulatorOptions: Partial<SimulatorOptions>, args: string[] = []): Promise<PipelineHarness> {
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-test-'));
+    const dir = scratchDir('test');
     const redis = await LocalRedis.start(join(dir, 'redis'));
     const simulator = await Simulator.start({ stateDir: join(dir, 'sim'), ...simulatorOptions });
     const allArgs = [

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { CLI, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
+import { CLI, scratchDir, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
 import { kubeletProcessesFor } from '../../services/cli/bench.js';
 
 const run = promisify(execFile);
@@ -45,7 +44,7 @@ describe('podometer summary', () => {
   });
 
   it('prints a value above 2^53 as an exact decimal string', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-'));
+    const dir = scratchDir('cli');
     const file = join(dir, 'big.json');
     writeFileSync(file, summaryFixture('nri_k8s_v1.35_minikube_containerd_stats_summary.json').replace('"inodesFree": 59206606', '"inodesFree": 18446744073709551615'));
     const exported = JSON.parse((await podometer('summary', file, '--format=json')).stdout) as ExportEntry[];
@@ -54,7 +53,7 @@ describe('podometer summary', () => {
   });
 
   it('with --previous, prints rates between two samples', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-'));
+    const dir = scratchDir('cli');
     const earlier = join(dir, 'earlier.json');
     // the same node 10 s earlier, its kubelet with 5 CPU-seconds less: 500 millicores
     const doc = JSON.parse(summaryFixture('telegraf_stats_summary.json')) as { node: { systemContainers: { name: string; cpu: { time: string; usageCoreNanoSeconds: number } }[] } };
@@ -81,7 +80,7 @@ describe('podometer summary', () => {
   });
 
   it('rejects a malformed summary with the node and the field, exit 1', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-'));
+    const dir = scratchDir('cli');
     const file = join(dir, 'bad.json');
     writeFileSync(file, summaryFixture('telegraf_stats_summary.json').replace('"rxBytes": 70749124', '"rxBytes": -1'));
     const { code, stderr } = await podometer('summary', file);
@@ -156,9 +155,8 @@ describe('podometer bench', () => {
     assert.equal(kubeletProcessesFor(10_000, 4, 20_000), 4, '50,000 sockets: four processes of 12,500');
   });
 
-  it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-test-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+  it('measures each size of a curve with every role as a process: CPU per node-scrape per role, memory, latency to the store, the limit, profiles', async () => {
+    const dir = scratchDir('bench-test');
     const jsonFile = join(dir, 'bench.json');
     // The bench's own files (Redis's, the simulator's) go under TMPDIR and must be gone after it.
     const scratch = join(dir, 'tmp');

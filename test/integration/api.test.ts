@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { toApproxNumber, type MetricSet } from '../../services/common/metric-set
 import { toRfc3339 } from '../../services/common/metric-export.js';
 import { openRuntime } from '../../services/common/runtime.js';
 import { PipelineHarness } from '../pipeline-harness.js';
+import { scratchDir } from '../helpers.js';
 
 const run = promisify(execFile);
 const NODES = 3;
@@ -168,7 +168,7 @@ describe('API (Model API, metrics.k8s.io, kubectl top) on a store filled by the 
   });
 
   it('HTTPS with Heapster\'s --tls_cert/--tls_key; a client certificate from --tls_client_ca in --allowed_users authenticates', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-tls-'));
+    const dir = scratchDir('tls');
     const tls = await generateServingTls(['127.0.0.1'], ['localhost'], 'front-proxy-client');
     const other = await generateServingTls(['127.0.0.1'], ['localhost'], 'someone-else');
     for (const [file, text] of [['ca.crt', tls.caPem], ['tls.crt', tls.certPem], ['tls.key', tls.keyPem]] as const) writeFileSync(join(dir, file), text);
@@ -202,7 +202,7 @@ describe('API (Model API, metrics.k8s.io, kubectl top) on a store filled by the 
     assert.match(stale.body, /last window started 60 s ago/);
     await redis.set(keys.lastWindow, JSON.stringify({ ...last, scrapeAtMs: Date.now() }));
     assert.equal((await get(`${api}/livez`)).status, 200);
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-api-'));
+    const dir = scratchDir('api');
     const base = [...harness.args, '--api-address=0.0.0.0:0'];
     const runtime = openRuntime(PipelineHarness.config(base), 'api-auth');
     harness.runtimes.push(runtime);

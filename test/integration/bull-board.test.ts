@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
@@ -10,6 +9,7 @@ import { startApi } from '../../services/api/main.js';
 import { JOB_ID } from '../../services/common/keys.js';
 import { openRuntime } from '../../services/common/runtime.js';
 import { PipelineHarness } from '../pipeline-harness.js';
+import { scratchDir } from '../helpers.js';
 
 /** Debian's chromium, started as the machine's notes say (no sandbox as root, no background networking). */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -24,7 +24,7 @@ describe('Bull Board in headless Chromium', () => {
     const sinkUrl = `http://127.0.0.1:${(sinkDown.address() as { port: number }).port}`;
     harness = await PipelineHarness.start({ nodes: 2, podsPerNode: 2, seed: 8 }, [`--sink=influxdb:${sinkUrl}?db=k8s`, '--sink-retry-attempts=1']);
     await harness.startAll();
-    const dir = mkdtempSync(join(tmpdir(), 'podometer-board-'));
+    const dir = scratchDir('board');
     writeFileSync(join(dir, 'tokens'), 'board-token\n');
     const args = [...harness.args, `--sink=influxdb:${sinkUrl}?db=k8s`, '--api-address=0.0.0.0:0', `--api-token-file=${join(dir, 'tokens')}`];
     const runtime = openRuntime(PipelineHarness.config(args), 'board');

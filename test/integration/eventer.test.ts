@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EventsExportJob } from '../../services/common/jobs.js';
 import { LocalInflux } from '../../simulator/influx-server.js';
 import { freePort } from '../../simulator/redis-server.js';
 import { PipelineHarness } from '../pipeline-harness.js';
+import { scratchDir } from '../helpers.js';
 
 describe('eventer: Kubernetes events to InfluxDB (real InfluxDB, simulator)', () => {
   let influx: LocalInflux;
   let harness: PipelineHarness;
   before(async () => {
-    influx = await LocalInflux.start(join(mkdtempSync(join(tmpdir(), 'podometer-events-')), 'influx'));
+    influx = await LocalInflux.start(join(scratchDir('events'), 'influx'));
     harness = await PipelineHarness.start({ nodes: 2, podsPerNode: 3, seed: 13, restartsPerMinute: 40, churnPerMinute: 20 }, [
       `--sink=influxdb:${influx.url}?db=k8s`,
       `--sink=influxdb:${influx.url}?db=k8s_fields&withfields=true`,

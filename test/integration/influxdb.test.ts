@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { metricSetKey } from '../../services/common/metrics.js';
 import { toApproxNumber } from '../../services/common/metric-set.js';
 import { LocalInflux } from '../../simulator/influx-server.js';
 import { PipelineHarness } from '../pipeline-harness.js';
+import { scratchDir } from '../helpers.js';
 
 const NODES = 3;
 
@@ -14,7 +13,7 @@ describe('InfluxDB sink (real InfluxDB 1.x, both Heapster schemas)', () => {
   let influx: LocalInflux;
   let harness: PipelineHarness;
   before(async () => {
-    influx = await LocalInflux.start(join(mkdtempSync(join(tmpdir(), 'podometer-influx-')), 'influx'));
+    influx = await LocalInflux.start(join(scratchDir('influx'), 'influx'));
     harness = await PipelineHarness.start({ nodes: NODES, podsPerNode: 3, containersPerPod: 2, seed: 11 }, [
       `--sink=influxdb:${influx.url}?db=k8s&cluster_name=sim`,
       `--sink=influxdb:${influx.url}?db=k8s_fields&withfields=true`,

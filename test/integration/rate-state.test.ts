@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -16,6 +14,7 @@ import { processScrape, type NodeProcessingDeps } from '../../services/processor
 import { SimulatedCluster } from '../../simulator/cluster.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
 import { SummaryRenderer } from '../../simulator/summary-render.js';
+import { scratchDir } from '../helpers.js';
 
 const WINDOW_MS = 60_000;
 const keys = redisKeys('rate-test');
@@ -31,7 +30,7 @@ describe('rate state across windows (real Redis)', () => {
   const windowMs = (n: number): number => firstWindowMs + n * WINDOW_MS;
 
   before(async () => {
-    server = await LocalRedis.start(join(mkdtempSync(join(tmpdir(), 'podometer-rates-')), 'redis'));
+    server = await LocalRedis.start(join(scratchDir('rates'), 'redis'));
     redis = new Redis(server.url);
     queues = openQueues(redis, keys, createLogger('test', 'silent'));
   });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -13,6 +11,7 @@ import type { WindowBatch } from '../../services/exporter/sink.js';
 import { releaseStaging } from '../../services/exporter/exporter.js';
 import { StoreSink } from '../../services/exporter/sinks/store.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
+import { scratchDir } from '../helpers.js';
 
 const POD = 'namespace:default/pod:web-1';
 
@@ -41,7 +40,7 @@ describe('short-term store (real Redis)', () => {
   let server: LocalRedis;
   let redis: Redis;
   before(async () => {
-    server = await LocalRedis.start(join(mkdtempSync(join(tmpdir(), 'podometer-store-')), 'redis'));
+    server = await LocalRedis.start(join(scratchDir('store'), 'redis'));
     redis = new Redis(server.url);
   });
   after(async () => {
