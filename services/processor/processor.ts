@@ -118,8 +118,8 @@ async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowS
   if (!withContext) return { manifest, finalized, context: undefined };
   const rateWindows = reply<string[]>(3).map(Number);
   const previousWindow = predecessorOf(rateWindows, windowStartMs);
-  let previousSample = previousWindow !== undefined && previousWindow === guessedPrevious ? reply<string | null>(4) : null;
-  if (previousWindow !== undefined && previousWindow !== guessedPrevious) previousSample = await redis.hget(keys.rateState(nodeName), String(previousWindow));
+  let previousSample: string | null = null;
+  if (previousWindow !== undefined) previousSample = previousWindow === guessedPrevious ? reply<string | null>(4) : await redis.hget(keys.rateState(nodeName), String(previousWindow));
   const context = { podsText: reply<string | null>(1), nodeText: reply<string | null>(2), rateWindows, previousSample, namespaces };
   return { manifest, finalized, context };
 }
