@@ -16,7 +16,11 @@ export const FAULTS = ['slow', 'hang', 'error500', 'unauthorized', 'malformed', 
 export type Fault = (typeof FAULTS)[number];
 
 export interface KubeletFleetOptions {
-  tls?: { certPem: string; keyPem: string };
+  /**
+   * Serve HTTPS: `certPemByNode` holds each node's own certificate (valid for its address only,
+   * as a real kubelet's), `certPem` serves nodes without one.
+   */
+  tls?: { certPem: string; keyPem: string; certPemByNode?: Record<string, string> };
   /** When set, requests must carry `Authorization: Bearer <token>`. */
   bearerToken?: string;
   /** One port for all kubelets, each on its own 127.10.x.y address; 0 or absent: a port each. */
@@ -64,9 +68,9 @@ export class KubeletFleet {
     private readonly bodyFor: (node: SimNode, timeMs: number) => string,
   ) {}
 
-  /** Serve HTTPS with this certificate; call before `start`. */
-  serveTls(certPem: string, keyPem: string): void {
-    this.options.tls = { certPem, keyPem };
+  /** Serve HTTPS with these certificates; call before `start`. */
+  serveTls(tls: NonNullable<KubeletFleetOptions['tls']>): void {
+    this.options.tls = tls;
   }
 
   get scheme(): 'http' | 'https' {
@@ -83,8 +87,9 @@ export class KubeletFleet {
 
   private async startOne(node: SimNode): Promise<void> {
     const handler = (request: IncomingMessage, response: ServerResponse) => this.handle(node, request, response);
-    const server = this.options.tls
-      ? createHttpsServer({ cert: this.options.tls.certPem, key: this.options.tls.keyPem }, handler)
+    const tls = this.options.tls;
+    const server = tls
+      ? createHttpsServer({ cert: tls.certPemByNode?.[node.name] ?? tls.certPem, key: tls.keyPem }, handler)
       : createHttpServer(handler);
     // Longer than scrapers keep idle connections (10 minutes), so the scraper's setting decides.
     server.keepAliveTimeout = 15 * 60_000;

@@ -22,7 +22,7 @@ import { SimulatedCluster, WorkingSetsAt, type SimNode, type SimPod } from './cl
 import { KubeletWorkers } from './kubelet-workers.js';
 import { FAULTS, KubeletFleet, nodeLoopbackAddress, type Fault, type FleetStats, type KubeletFleetOptions } from './kubelets.js';
 import { SummaryRenderer } from './summary-render.js';
-import { generateServingTls, type GeneratedTls } from './tls.js';
+import { SimulatorCa } from './tls.js';
 
 export interface SimulatorOptions {
   nodes: number;
@@ -53,6 +53,9 @@ export interface SimulatorOptions {
   /** Where to write ca.crt, token and kubeconfig; nothing is written when absent. */
   stateDir?: string;
 }
+
+/** Certificates signed at once when each kubelet gets its own (webcrypto signs on the thread pool). */
+const CERT_BATCH = 64;
 
 export const DEFAULT_SIMULATOR_OPTIONS: SimulatorOptions = {
   nodes: 5,
@@ -125,7 +128,7 @@ export class Simulator {
   private apiServer: FakeApiServer | undefined;
   private readonly renderer = new SummaryRenderer();
   private readonly recordings = new Map<string, string>();
-  private tls: GeneratedTls | undefined;
+  private tls: (NonNullable<KubeletFleetOptions['tls']> & { caPem: string }) | undefined;
   private ticker: NodeJS.Timeout | undefined;
 
   private constructor(readonly options: SimulatorOptions) {
@@ -146,7 +149,7 @@ export class Simulator {
       ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
       sharedPort: options.kubeletPort,
       ...(options.advertiseAddress !== undefined ? { advertiseAddress: options.advertiseAddress } : {}),
-      ...(this.tls ? { tls: { certPem: this.tls.certPem, keyPem: this.tls.keyPem } } : {}),
+      ...(this.tls ? { tls: { certPem: this.tls.certPem, keyPem: this.tls.keyPem, certPemByNode: this.tls.certPemByNode } } : {}),
       slowMs: options.slowMs,
       oversizedBytes: options.oversizedBytes,
     };
@@ -166,11 +169,25 @@ export class Simulator {
     const simulator = new Simulator(options);
     if (options.replayDir) await simulator.loadRecordings(options.replayDir);
     if (options.https) {
-      const addresses = options.kubeletPort > 0 ? simulator.cluster.nodes.map((n) => nodeLoopbackAddress(n.index)) : [];
+      const ca = await SimulatorCa.create();
       const advertised = options.advertiseAddress;
       const ipAdvertised = advertised !== undefined && /^[\d.]+$/.test(advertised);
-      simulator.tls = await generateServingTls(['127.0.0.1', ...addresses, ...(ipAdvertised ? [advertised] : [])], ['localhost', ...(advertised !== undefined && !ipAdvertised ? [advertised] : [])]);
-      simulator.fleet?.serveTls(simulator.tls.certPem, simulator.tls.keyPem);
+      // Kubelets that share an address (a port each) share one certificate; with one port for
+      // all, each kubelet has its own address and its own certificate for that address only.
+      // (One certificate naming every node's address made each scraper connection parse and keep
+      // a certificate that grows with the cluster: ~300 KiB per connection at 2,000 nodes.)
+      const certPem = await ca.issueServing('simulated-kubelet', ['127.0.0.1', ...(ipAdvertised ? [advertised] : [])], ['localhost', ...(advertised !== undefined && !ipAdvertised ? [advertised] : [])]);
+      const certPemByNode: Record<string, string> = {};
+      if (options.kubeletPort > 0) {
+        const nodes = simulator.cluster.nodes;
+        for (let i = 0; i < nodes.length; i += CERT_BATCH) {
+          const batch = nodes.slice(i, i + CERT_BATCH);
+          const pems = await Promise.all(batch.map((node) => ca.issueServing(node.name, [nodeLoopbackAddress(node.index)], [node.name])));
+          batch.forEach((node, j) => (certPemByNode[node.name] = pems[j]!));
+        }
+      }
+      simulator.tls = { caPem: ca.caPem, certPem, keyPem: ca.servingKeyPem, certPemByNode };
+      simulator.fleet?.serveTls(simulator.tls);
     }
     if (simulator.fleet) await simulator.fleet.start(simulator.cluster.nodes);
     else {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { connect, type PeerCertificate } from 'node:tls';
 import { request } from 'undici';
 import { parseSummary, SummaryParseError } from '../../services/common/summary-parser.js';
 import { applyRates, computeRates } from '../../services/processor/rates.js';
@@ -319,9 +320,9 @@ describe('simulator modes', () => {
     }
   });
 
-  it('puts every kubelet on one port at its own 127.10.x.y address', async () => {
+  it('puts every kubelet on one port at its own 127.10.x.y address, with a certificate for that address only', async () => {
     const port = 20000 + (process.pid % 20000);
-    const sim = await Simulator.start({ nodes: 3, podsPerNode: 1, kubeletPort: port });
+    const sim = await Simulator.start({ nodes: 3, podsPerNode: 1, kubeletPort: port, kubeletProcesses: 1 });
     try {
       const addresses = sim.cluster.nodes.map((n) => `${n.address}:${n.port}`);
       assert.deepEqual(addresses, [`127.10.0.1:${port}`, `127.10.0.2:${port}`, `127.10.0.3:${port}`]);
@@ -329,6 +330,10 @@ describe('simulator modes', () => {
       for (const node of sim.cluster.nodes) {
         const batch = parseSummary((await client.fetchSummary(node.name, sim.kubeletUrl(node.name))).body);
         assert.equal(batch.nodeName, node.name, 'each address answers for its own node');
+        // As a real kubelet's: its own address and name, not the cluster's (a certificate naming
+        // every node grew with the cluster and cost each scraper connection hundreds of KiB).
+        const certificate = await peerCertificate(node.address, port, sim.caPem!);
+        assert.equal(certificate.subjectaltname, `IP Address:${node.address}, DNS:${node.name}`);
       }
       await client.close();
     } finally {
@@ -373,3 +378,14 @@ describe('simulator with kubelet processes', () => {
     await assert.rejects(Simulator.start({ nodes: 2, kubeletProcesses: 2, churnPerMinute: 1 }), /--churn-per-minute needs the kubelets in the simulator's own process/);
   });
 });
+
+/** The certificate a TLS server at `host:port` presents, verified against `caPem`. */
+function peerCertificate(host: string, port: number, caPem: string): Promise<PeerCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, ca: caPem }, () => {
+      resolve(socket.getPeerCertificate());
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
