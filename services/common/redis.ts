@@ -4,7 +4,7 @@
  * for ever with capped backoff, and commands wait for the reconnect rather than fail
  * (`maxRetriesPerRequest: null`), so a Redis restart pauses the pipeline instead of losing work.
  */
-import { Redis } from 'ioredis';
+import { Redis, type ChainableCommander } from 'ioredis';
 import type { Logger } from './logger.js';
 import { redactUrl } from './logger.js';
 
@@ -36,4 +36,15 @@ export function checkRedisUrl(text: string): string | undefined {
   } catch {
     return 'must be a URL such as redis://127.0.0.1:6379';
   }
+}
+
+/**
+ * Runs a pipeline or `MULTI` and throws the first command's error. ioredis resolves `exec()` with
+ * an `[error, reply]` pair per command, so without this a refused write (OOM, MISCONF, a closed
+ * connection without the offline queue) passes unnoticed and is lost instead of retried.
+ */
+export async function execOrThrow(commands: ChainableCommander): Promise<[error: Error | null, reply: unknown][]> {
+  const replies = (await commands.exec()) ?? [];
+  for (const [error] of replies) if (error) throw error;
+  return replies;
 }

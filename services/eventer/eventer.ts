@@ -16,6 +16,7 @@ import { watchOnce, WatchGoneError, type ApiObject } from '../common/list-watch.
 import type { Logger } from '../common/logger.js';
 import type { PipelineQueues } from '../common/queues.js';
 import { batchHash, deliveredMark, eventRecord, isNew, type EventLike } from './events.js';
+import { execOrThrow } from '../common/redis.js';
 
 export interface EventerOptions {
   sinks: readonly string[];
@@ -150,7 +151,7 @@ export class Eventer {
       pipeline.zadd(this.keys.eventsSeen, e.lastTimestampMs, e.uid);
     }
     if (version !== undefined) pipeline.set(this.keys.eventsResourceVersion, version);
-    await pipeline.exec();
+    await execOrThrow(pipeline);
     this.onDelivered(fresh.length);
     if (fresh.length > 0) this.logger.info('events delivered', { events: fresh.length, sinks: this.options.sinks.length });
     await this.trim();

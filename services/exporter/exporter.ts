@@ -11,6 +11,7 @@ import type { RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import { backoffDelayMs, SinkWriteError } from './retry.js';
 import { stagedWindow, WindowGoneError, type Sink } from './sink.js';
+import { execOrThrow } from '../common/redis.js';
 
 /**
  * KEYS: exports, sets, long, partials, kept; ARGV: the sink that wrote the window. The last sink
@@ -50,7 +51,7 @@ export async function handleExportJob(job: ExportJob, sink: Sink, redis: Redis, 
     .multi()
     .zadd(keys.sinkWritten(sink.name), windowStartMs, `${windowStartMs}-${Date.now()}`)
     .zremrangebyrank(keys.sinkWritten(sink.name), 0, -(WRITTEN_KEPT + 1));
-  await releaseStaging(written, keys, windowStartMs, sink.name).exec();
+  await execOrThrow(releaseStaging(written, keys, windowStartMs, sink.name));
 }
 
 /** An `events` job: the eventer's batch for this sink (sinks without events support ignore it). */

@@ -25,6 +25,7 @@ import type { PipelineQueues } from '../common/queues.js';
 import { rollUp, type NodePartial } from './aggregate.js';
 import type { EnrichOptions } from './enrich.js';
 import { processNode } from './process-node.js';
+import { execOrThrow } from '../common/redis.js';
 
 /** The pipeline's Redis state, as both processing and finalizing use it. */
 export interface PipelineStateDeps {
@@ -144,14 +145,14 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   state = undefined; // nor the node's pods and rate samples (~30 KB of strings)
   if (finalized) {
     deps.logger.warn('node arrived after its window was finalized; not counted', { windowStartMs, nodeName });
-    await staging.exec();
+    await execOrThrow(staging);
     return record;
   }
   const outcomes = keys.windowOutcomes(windowStartMs);
   staging.hset(outcomes, nodeName, JSON.stringify(record));
   for (const key of [keys.windowPartials(windowStartMs), outcomes]) staging.pexpire(key, deps.stagingTtlMs);
   staging.hlen(outcomes);
-  const replies = await staging.exec();
+  const replies = await execOrThrow(staging);
   const done = Number(replies?.[replies.length - 1]?.[1] ?? 0);
   if (manifest && done >= manifest.expectedNodes.length) await promoteFinalize(deps, windowStartMs);
   return record;
@@ -251,7 +252,7 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
   };
   const finalizing = redis.multi().set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX');
   stageMetricSets(finalizing, keys, windowStartMs, rollups, deps.stagingTtlMs);
-  const replies = await finalizing.exec();
+  const replies = await execOrThrow(finalizing);
   const first = replies?.[0]?.[1] === 'OK';
   const stored = first ? summary : (JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary);
   // A sink whose backlog is full (down for long) does not get this window; the drop is counted.

@@ -4,12 +4,23 @@
  * Publishing is incremental: only nodes whose pods changed are rewritten, at most once a second.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import { LIST_PAGE_SIZE, ListWatch, type ApiObject } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
 import { kubeletUrl, namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from './metadata.js';
+import { execOrThrow } from '../common/redis.js';
+
+/** Writes per Redis pipeline when publishing metadata. */
+export const PUBLISH_BATCH = 500;
+
+/** The set's members, leaving it empty. */
+function drain(set: Set<string>): string[] {
+  const members = [...set];
+  set.clear();
+  return members;
+}
 
 export interface KubeletAddressing {
   preferredAddressTypes: readonly string[];
@@ -101,26 +112,53 @@ export class ClusterMetadata {
     for (const name of this.namespaces.keys()) this.dirtyNamespaces.add(name);
   }
 
-  /** Writes what changed since the last publish to Redis; metadata keys expire if never refreshed. */
+  /**
+   * Writes what changed since the last publish to Redis, `PUBLISH_BATCH` writes per pipeline (all
+   * 10,000 nodes' pod lists in one pipeline held ~0.3 GiB of JSON and command buffers at once);
+   * metadata keys expire if never refreshed. If Redis fails, what was not written is marked again.
+   */
   async publish(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
-    const pipeline = redis.pipeline();
-    let writes = 0;
-    for (const name of this.dirtyNodes) pipeline.hset(keys.nodeMeta, name, JSON.stringify(this.nodes.get(name)!.meta));
-    if (this.deletedNodes.size > 0) pipeline.hdel(keys.nodeMeta, ...this.deletedNodes);
-    for (const name of this.dirtyNamespaces) pipeline.hset(keys.namespaceMeta, name, JSON.stringify(this.namespaces.get(name)!));
-    if (this.deletedNamespaces.size > 0) pipeline.hdel(keys.namespaceMeta, ...this.deletedNamespaces);
-    for (const nodeName of this.dirtyPodNodes) {
-      const pods = [...(this.podsByNode.get(nodeName)?.values() ?? [])];
-      pipeline.set(keys.podsOnNode(nodeName), JSON.stringify(pods), 'PX', ttlMs);
+    const nodes = drain(this.dirtyNodes);
+    const deletedNodes = drain(this.deletedNodes);
+    const namespaces = drain(this.dirtyNamespaces);
+    const deletedNamespaces = drain(this.deletedNamespaces);
+    const podNodes = drain(this.dirtyPodNodes);
+    let pipeline = redis.pipeline();
+    let queued = 0;
+    const queue = async (write: (p: ChainableCommander) => void): Promise<void> => {
+      write(pipeline);
+      if (++queued % PUBLISH_BATCH === 0) {
+        const full = pipeline;
+        pipeline = redis.pipeline();
+        await execOrThrow(full);
+      }
+    };
+    try {
+      for (const name of nodes) {
+        const node = this.nodes.get(name);
+        if (node) await queue((p) => p.hset(keys.nodeMeta, name, JSON.stringify(node.meta)));
+      }
+      if (deletedNodes.length > 0) await queue((p) => p.hdel(keys.nodeMeta, ...deletedNodes));
+      for (const name of namespaces) {
+        const namespace = this.namespaces.get(name);
+        if (namespace) await queue((p) => p.hset(keys.namespaceMeta, name, JSON.stringify(namespace)));
+      }
+      if (deletedNamespaces.length > 0) await queue((p) => p.hdel(keys.namespaceMeta, ...deletedNamespaces));
+      for (const nodeName of podNodes) {
+        const pods = [...(this.podsByNode.get(nodeName)?.values() ?? [])];
+        await queue((p) => p.set(keys.podsOnNode(nodeName), JSON.stringify(pods), 'PX', ttlMs));
+      }
+      if (queued % PUBLISH_BATCH !== 0) await execOrThrow(pipeline);
+    } catch (error) {
+      // Writes are idempotent: mark everything of this publish again, unless it changed since.
+      for (const name of nodes) if (this.nodes.has(name)) this.dirtyNodes.add(name);
+      for (const name of deletedNodes) if (!this.nodes.has(name)) this.deletedNodes.add(name);
+      for (const name of namespaces) if (this.namespaces.has(name)) this.dirtyNamespaces.add(name);
+      for (const name of deletedNamespaces) if (!this.namespaces.has(name)) this.deletedNamespaces.add(name);
+      for (const name of podNodes) this.dirtyPodNodes.add(name);
+      throw error;
     }
-    writes = this.dirtyNodes.size + this.deletedNodes.size + this.dirtyNamespaces.size + this.deletedNamespaces.size + this.dirtyPodNodes.size;
-    this.dirtyNodes.clear();
-    this.deletedNodes.clear();
-    this.dirtyNamespaces.clear();
-    this.deletedNamespaces.clear();
-    this.dirtyPodNodes.clear();
-    if (writes > 0) await pipeline.exec();
-    return writes;
+    return nodes.length + deletedNodes.length + namespaces.length + deletedNamespaces.length + podNodes.length;
   }
 
   /** Pod metadata keys of nodes with no pods left would otherwise keep old pods until they expire. */

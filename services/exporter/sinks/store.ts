@@ -13,6 +13,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../common/keys.js';
 import type { Sink, WindowBatch } from '../sink.js';
+import { execOrThrow } from '../../common/redis.js';
 
 export interface StoreRetention {
   windowRetentionMs: number;
@@ -41,7 +42,7 @@ export class StoreSink implements Sink {
       .hset(this.keys.storeSummaries, String(windowStartMs), JSON.stringify(window.summary))
       .zadd(this.keys.storeWindows, windowStartMs, String(windowStartMs));
     if (expired.length > 0) commands.zrem(this.keys.storeWindows, ...expired).hdel(this.keys.storeSummaries, ...expired);
-    await commands.exec();
+    await execOrThrow(commands);
   }
 
   async close(): Promise<void> {}

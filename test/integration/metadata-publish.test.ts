@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import type { NodeMeta, PodMeta } from '../../services/common/jobs.js';
+import { redisKeys } from '../../services/common/keys.js';
+import { ClusterMetadata, PUBLISH_BATCH } from '../../services/scheduler/discovery.js';
+import { podMeta, type NodeLike } from '../../services/scheduler/metadata.js';
+import { LocalRedis } from '../../simulator/redis-server.js';
+import { scratchDir } from '../helpers.js';
+
+const keys = redisKeys('publish-test');
+const ADDRESSING = { preferredAddressTypes: ['InternalIP'], useNodeStatusPort: false, port: 10250, https: true };
+const TTL_MS = 60_000;
+
+const node = (name: string, index: number): NodeLike => ({
+  metadata: { name, uid: `uid-${name}` },
+  status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: `10.0.${index >> 8}.${index & 255}` }] },
+});
+
+/** A cluster of `nodes` nodes with two pods each. */
+function clusterMetadata(nodes: number): ClusterMetadata {
+  const metadata = new ClusterMetadata(ADDRESSING);
+  metadata.upsertNamespace({ name: 'default', uid: 'ns-uid' });
+  for (let i = 0; i < nodes; i++) {
+    const name = `node-${i}`;
+    metadata.upsertNode(node(name, i));
+    for (const pod of ['a', 'b']) {
+      metadata.upsertPod(podMeta({ metadata: { namespace: 'default', name: `${name}-${pod}`, uid: `${name}-${pod}-uid` }, spec: { nodeName: name, containers: [{ name: 'c' }] }, status: { phase: 'Running' } }));
+    }
+  }
+  return metadata;
+}
+
+describe('metadata publishing (real Redis)', () => {
+  let server: LocalRedis;
+  let redis: Redis;
+  before(async () => {
+    server = await LocalRedis.start(join(scratchDir('publish'), 'redis'));
+    redis = new Redis(server.url);
+  });
+  after(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it('writes every node, namespace and pod list, over several pipelines', async () => {
+    await redis.flushall();
+    const nodes = 2 * PUBLISH_BATCH + 7;
+    const metadata = clusterMetadata(nodes);
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), nodes + 1 + nodes);
+    assert.equal(await redis.hlen(keys.nodeMeta), nodes);
+    assert.equal(JSON.parse((await redis.hget(keys.nodeMeta, `node-${nodes - 1}`))!).uid, `uid-node-${nodes - 1}`);
+    assert.deepEqual(JSON.parse((await redis.hget(keys.namespaceMeta, 'default'))!), { name: 'default', uid: 'ns-uid' });
+    const podLists = await redis.mget(Array.from({ length: nodes }, (_, i) => keys.podsOnNode(`node-${i}`)));
+    podLists.forEach((list, i) => {
+      assert.deepEqual((JSON.parse(list ?? '[]') as PodMeta[]).map((p) => p.name), [`node-${i}-a`, `node-${i}-b`], `pods of node-${i}`);
+    });
+    const ttl = await redis.pttl(keys.podsOnNode('node-0'));
+    assert.ok(ttl > 0 && ttl <= TTL_MS, `pod lists expire (pttl ${ttl})`);
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 0, 'nothing changed since');
+  });
+
+  it('loses nothing when Redis fails: the next publish writes what the failed one did not', async () => {
+    await redis.flushall();
+    const metadata = clusterMetadata(3);
+    const unreachable = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    unreachable.on('error', () => undefined);
+    await assert.rejects(metadata.publish(unreachable, keys, TTL_MS));
+    unreachable.disconnect();
+    assert.equal(await redis.hlen(keys.nodeMeta), 0);
+    metadata.deletePod('default', 'node-2-b');
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 3 + 1 + 3);
+    assert.deepEqual(Object.keys(await redis.hgetall(keys.nodeMeta)).sort(), ['node-0', 'node-1', 'node-2']);
+    assert.deepEqual((JSON.parse((await redis.get(keys.podsOnNode('node-2')))!) as PodMeta[]).map((p) => p.name), ['node-2-a']);
+    const meta = JSON.parse((await redis.hget(keys.nodeMeta, 'node-1'))!) as NodeMeta;
+    assert.equal(meta.ready, true);
+  });
+});
