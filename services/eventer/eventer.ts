@@ -15,8 +15,8 @@ import { JOB_ID, type RedisKeys } from '../common/keys.js';
 import { watchOnce, WatchGoneError, type ApiObject } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
 import type { PipelineQueues } from '../common/queues.js';
-import { batchHash, deliveredMark, eventRecord, isNew, type EventLike } from './events.js';
 import { execOrThrow } from '../common/redis.js';
+import { batchHash, deliveredMark, eventRecord, isNew, type EventLike } from './events.js';
 
 export interface EventerOptions {
   sinks: readonly string[];

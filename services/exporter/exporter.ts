@@ -9,9 +9,9 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { EventsExportJob, ExportJob } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
+import { execOrThrow } from '../common/redis.js';
 import { backoffDelayMs, SinkWriteError } from './retry.js';
 import { stagedWindow, WindowGoneError, type Sink } from './sink.js';
-import { execOrThrow } from '../common/redis.js';
 
 /**
  * KEYS: exports, sets, long, partials, kept; ARGV: the sink that wrote the window. The last sink

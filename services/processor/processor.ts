@@ -22,10 +22,10 @@ import { JOB_ID, type RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import type { MetricSet } from '../common/metric-set.js';
 import type { PipelineQueues } from '../common/queues.js';
+import { execOrThrow } from '../common/redis.js';
 import { rollUp, type NodePartial } from './aggregate.js';
 import type { EnrichOptions } from './enrich.js';
 import { processNode } from './process-node.js';
-import { execOrThrow } from '../common/redis.js';
 
 /** The pipeline's Redis state, as both processing and finalizing use it. */
 export interface PipelineStateDeps {
@@ -153,7 +153,7 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   for (const key of [keys.windowPartials(windowStartMs), outcomes]) staging.pexpire(key, deps.stagingTtlMs);
   staging.hlen(outcomes);
   const replies = await execOrThrow(staging);
-  const done = Number(replies?.[replies.length - 1]?.[1] ?? 0);
+  const done = Number(replies[replies.length - 1]?.[1] ?? 0);
   if (manifest && done >= manifest.expectedNodes.length) await promoteFinalize(deps, windowStartMs);
   return record;
 }
@@ -253,7 +253,7 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
   const finalizing = redis.multi().set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX');
   stageMetricSets(finalizing, keys, windowStartMs, rollups, deps.stagingTtlMs);
   const replies = await execOrThrow(finalizing);
-  const first = replies?.[0]?.[1] === 'OK';
+  const first = replies[0]?.[1] === 'OK';
   const stored = first ? summary : (JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary);
   // A sink whose backlog is full (down for long) does not get this window; the drop is counted.
   const accepting: string[] = [];

@@ -9,8 +9,8 @@ import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import { LIST_PAGE_SIZE, ListWatch, type ApiObject } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
-import { kubeletUrl, namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from './metadata.js';
 import { execOrThrow } from '../common/redis.js';
+import { kubeletUrl, namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from './metadata.js';
 
 /** Writes per Redis pipeline when publishing metadata. */
 export const PUBLISH_BATCH = 500;

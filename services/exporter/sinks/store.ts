@@ -12,8 +12,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../common/keys.js';
-import type { Sink, WindowBatch } from '../sink.js';
 import { execOrThrow } from '../../common/redis.js';
+import type { Sink, WindowBatch } from '../sink.js';
 
 export interface StoreRetention {
   windowRetentionMs: number;
