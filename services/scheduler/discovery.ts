@@ -4,7 +4,7 @@
  * Publishing is incremental: only nodes whose pods changed are rewritten, at most once a second.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import { LIST_PAGE_SIZE, ListWatch, type ApiObject } from '../common/list-watch.js';
@@ -124,31 +124,32 @@ export class ClusterMetadata {
     const deletedNamespaces = drain(this.deletedNamespaces);
     const podNodes = drain(this.dirtyPodNodes);
     let pipeline = redis.pipeline();
-    let queued = 0;
-    const queue = async (write: (p: ChainableCommander) => void): Promise<void> => {
-      write(pipeline);
-      if (++queued % PUBLISH_BATCH === 0) {
-        const full = pipeline;
-        pipeline = redis.pipeline();
-        await execOrThrow(full);
-      }
+    /** Sends the pipeline once it holds `PUBLISH_BATCH` writes (`atEnd`: whatever it holds). */
+    const send = async (atEnd = false): Promise<void> => {
+      if (pipeline.length < (atEnd ? 1 : PUBLISH_BATCH)) return;
+      const full = pipeline;
+      pipeline = redis.pipeline();
+      await execOrThrow(full);
     };
     try {
       for (const name of nodes) {
         const node = this.nodes.get(name);
-        if (node) await queue((p) => p.hset(keys.nodeMeta, name, JSON.stringify(node.meta)));
+        if (node) pipeline.hset(keys.nodeMeta, name, JSON.stringify(node.meta));
+        await send();
       }
-      if (deletedNodes.length > 0) await queue((p) => p.hdel(keys.nodeMeta, ...deletedNodes));
+      if (deletedNodes.length > 0) pipeline.hdel(keys.nodeMeta, ...deletedNodes);
       for (const name of namespaces) {
         const namespace = this.namespaces.get(name);
-        if (namespace) await queue((p) => p.hset(keys.namespaceMeta, name, JSON.stringify(namespace)));
+        if (namespace) pipeline.hset(keys.namespaceMeta, name, JSON.stringify(namespace));
+        await send();
       }
-      if (deletedNamespaces.length > 0) await queue((p) => p.hdel(keys.namespaceMeta, ...deletedNamespaces));
+      if (deletedNamespaces.length > 0) pipeline.hdel(keys.namespaceMeta, ...deletedNamespaces);
       for (const nodeName of podNodes) {
         const pods = [...(this.podsByNode.get(nodeName)?.values() ?? [])];
-        await queue((p) => p.set(keys.podsOnNode(nodeName), JSON.stringify(pods), 'PX', ttlMs));
+        pipeline.set(keys.podsOnNode(nodeName), JSON.stringify(pods), 'PX', ttlMs);
+        await send();
       }
-      if (queued % PUBLISH_BATCH !== 0) await execOrThrow(pipeline);
+      await send(true);
     } catch (error) {
       // Writes are idempotent: mark everything of this publish again, unless it changed since.
       for (const name of nodes) if (this.nodes.has(name)) this.dirtyNodes.add(name);

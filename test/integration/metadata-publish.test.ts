@@ -48,7 +48,17 @@ describe('metadata publishing (real Redis)', () => {
     await redis.flushall();
     const nodes = 2 * PUBLISH_BATCH + 7;
     const metadata = clusterMetadata(nodes);
-    assert.equal(await metadata.publish(redis, keys, TTL_MS), nodes + 1 + nodes);
+    const sent: number[] = [];
+    const counting = Object.create(redis) as Redis;
+    counting.pipeline = () => {
+      const pipeline = redis.pipeline();
+      const exec = pipeline.exec.bind(pipeline);
+      pipeline.exec = () => (sent.push(pipeline.length), exec());
+      return pipeline;
+    };
+    const writes = nodes + 1 + nodes;
+    assert.equal(await metadata.publish(counting, keys, TTL_MS), writes);
+    assert.deepEqual(sent, [PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, writes - 4 * PUBLISH_BATCH], 'writes per pipeline');
     assert.equal(await redis.hlen(keys.nodeMeta), nodes);
     assert.equal(JSON.parse((await redis.hget(keys.nodeMeta, `node-${nodes - 1}`))!).uid, `uid-node-${nodes - 1}`);
     assert.deepEqual(JSON.parse((await redis.hget(keys.namespaceMeta, 'default'))!), { name: 'default', uid: 'ns-uid' });
