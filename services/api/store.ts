@@ -4,7 +4,7 @@
  * of one set over a time range. Read-only; any number of API replicas may read one store.
  */
 import type { Redis } from 'ioredis';
-import { decodeLongTermValue, decodeMetricSet, LONG_TERM_METRICS } from '../common/batch-codec.js';
+import { decodeMetricSet, LONG_TERM_METRICS, longTermFieldOf, readLongTermValue } from '../common/batch-codec.js';
 import type { WindowSummary } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { MetricSet, MetricValue } from '../common/metric-set.js';
@@ -74,8 +74,10 @@ export class StoreReader {
         continue;
       }
       if (longTerm === undefined || labels) continue;
-      const text = await this.redis.hget(this.keys.windowLong(windowStartMs), key);
-      const value = text === null ? undefined : decodeLongTermValue(text, longTerm);
+      // The set's field, and its own key as a store written before fields were per pod had it.
+      const field = longTermFieldOf(key);
+      const [fieldText, ownText] = await this.redis.hmget(this.keys.windowLong(windowStartMs), field, key);
+      const value = readLongTermValue(fieldText, field, key, longTerm) ?? readLongTermValue(ownText, key, key, longTerm);
       if (value !== undefined) points.push({ timestampMs: summary.windowEndMs, value });
     }
     return points;

@@ -11,8 +11,8 @@
  *   P:window:<W>:manifest           string: WindowManifest JSON (W = window start, ms)
  *   P:window:<W>:sets               hash metric-set key -> metric set JSON: staged for the sinks, and
  *                                   the short-term store's full window once the store lists W
- *   P:window:<W>:long               hash metric-set key -> "cpu/usage_rate|memory/usage" (the store's
- *                                   long-term values of W)
+ *   P:window:<W>:long               hash pod or node key (longTermFieldOf) -> its sets' "cpu/usage_rate|
+ *                                   memory/usage" (the store's long-term values of W; batch-codec.ts)
  *   P:window:<W>:outcomes           hash node -> NodeOutcome JSON (ok or failed, with the reason)
  *   P:window:<W>:partials           hash node -> that node's namespace/cluster partial sums
  *   P:window:<W>:summary            string: WindowSummary JSON, written when the window finalizes

@@ -22,10 +22,17 @@ const keys = redisKeys('store-test');
  * (as the finalizer names them), and returns the window for the sink.
  */
 async function window(redis: Redis, windowStartMs: number, cpu: number, memory: bigint | number, sinks: readonly string[] = ['store']): Promise<WindowBatch> {
-  const summary: WindowSummary = { windowStartMs, windowEndMs: windowStartMs + 60_000, scrapeAtMs: windowStartMs + 65_000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: windowStartMs + 66_000, metricSets: 1, rateSkips: {} };
-  const set: MetricSet = { key: POD, type: 'pod', labels: { type: 'pod' }, scrapeTimeMs: windowStartMs + 60_000, sampleTimesMs: {}, values: { 'cpu/usage_rate': cpu, 'memory/usage': memory, 'memory/working_set': 42 }, labeled: [] };
+  return windowOf(redis, windowStartMs, [podSet(POD, 'pod', windowStartMs, cpu, memory)], sinks);
+}
+
+const podSet = (key: string, type: MetricSet['type'], windowStartMs: number, cpu: number, memory: bigint | number): MetricSet => ({
+  key, type, labels: { type }, scrapeTimeMs: windowStartMs + 60_000, sampleTimesMs: {}, values: { 'cpu/usage_rate': cpu, 'memory/usage': memory, 'memory/working_set': 42 }, labeled: [],
+});
+
+async function windowOf(redis: Redis, windowStartMs: number, sets: MetricSet[], sinks: readonly string[] = ['store']): Promise<WindowBatch> {
+  const summary: WindowSummary = { windowStartMs, windowEndMs: windowStartMs + 60_000, scrapeAtMs: windowStartMs + 65_000, expectedNodes: 1, okNodes: 1, failedNodes: {}, missedNodes: [], finalizedBy: 'complete', finalizedAtMs: windowStartMs + 66_000, metricSets: sets.length, rateSkips: {} };
   const staging = redis.multi();
-  stageMetricSets(staging, keys, windowStartMs, [set], 60_000);
+  stageMetricSets(staging, keys, windowStartMs, sets, 60_000);
   staging.sadd(keys.windowExports(windowStartMs), ...sinks);
   await staging.exec();
   return { summary, chunks: () => assert.fail('the store keeps the staged hashes; it reads no chunks') };
@@ -70,6 +77,41 @@ describe('short-term store (real Redis)', () => {
     assert.equal(await reader.summary(0), undefined);
     const longTtlMs = await redis.pttl(keys.windowLong(300_000));
     assert.ok(longTtlMs > 100_000 && longTtlMs <= 120_000, `long-term values kept the long retention, not staging's 60 s (${longTtlMs} ms)`);
+  });
+
+  it('keeps long-term values one field per pod and node, each set\'s its own, and reads a store written one field per set', async () => {
+    const sink = new StoreSink(redis, keys, { windowRetentionMs: 300, longRetentionMs: 120_000 });
+    const reader = new StoreReader(redis, keys);
+    const windowStartMs = 3_600_000;
+    const node = 'node:n1';
+    const kubelet = `${node}/container:kubelet`;
+    const nginx = `${POD}/container:nginx`;
+    const sidecar = `${POD}/container:sidecar`;
+    const sets = [
+      podSet(node, 'node', windowStartMs, 1000, 2000),
+      podSet(kubelet, 'sys_container', windowStartMs, 10, 20),
+      podSet(POD, 'pod', windowStartMs, 300, 400),
+      podSet(nginx, 'pod_container', windowStartMs, 100, 150),
+      podSet(sidecar, 'pod_container', windowStartMs, 200, 250),
+      podSet('namespace:default', 'ns', windowStartMs, 300, 400),
+    ];
+    await sink.write(await windowOf(redis, windowStartMs, sets));
+    await written(redis, windowStartMs, 'store');
+    assert.deepEqual((await redis.hkeys(keys.windowLong(windowStartMs))).sort(), ['namespace:default', POD, node].sort(), 'one field per pod, node and roll-up');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await redis.exists(keys.windowSets(windowStartMs)), 0, 'only long-term values are left');
+    for (const set of sets) {
+      assert.deepEqual(await reader.series(set.key, 'cpu/usage_rate', windowStartMs, windowStartMs + 60_000), [{ timestampMs: windowStartMs + 60_000, value: set.values['cpu/usage_rate'] }], set.key);
+      assert.deepEqual((await reader.series(set.key, 'memory/usage', windowStartMs, windowStartMs + 60_000)).map((p) => p.value), [set.values['memory/usage']], set.key);
+    }
+    assert.deepEqual(await reader.series(`${POD}/container:gone`, 'cpu/usage_rate', windowStartMs, windowStartMs + 60_000), []);
+    // A window an older version wrote: one field per set, the pod's own field holding the pod's values.
+    const olderMs = windowStartMs + 60_000;
+    await sink.write(await windowOf(redis, olderMs, []));
+    await redis.hset(keys.windowLong(olderMs), POD, '7|8', nginx, '5|6');
+    assert.deepEqual((await reader.series(POD, 'cpu/usage_rate', olderMs + 1, olderMs + 60_000)).map((p) => p.value), [7]);
+    assert.deepEqual((await reader.series(nginx, 'memory/usage', olderMs + 1, olderMs + 60_000)).map((p) => p.value), [6], 'not the pod\'s value of the pod\'s field');
+    assert.deepEqual(await reader.series(sidecar, 'cpu/usage_rate', olderMs + 1, olderMs + 60_000), []);
   });
 
   it('keeps a window for a slower sink past the store\'s retention, then frees it when that sink has written it', async () => {

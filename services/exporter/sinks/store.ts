@@ -2,7 +2,8 @@
  * The short-term store (Heapster's in-memory `metric` sink, kept in Redis so that any API replica
  * serves the same data). The store keeps a window where the processor staged it:
  *   window:<W>:sets   every metric set by key, kept `windowRetentionMs` (Heapster: 140 s);
- *   window:<W>:long   `cpu/usage_rate|memory/usage` by set key, kept `longRetentionMs` (15 min);
+ *   window:<W>:long   `cpu/usage_rate|memory/usage` of each set, one field per pod or node,
+ *                     kept `longRetentionMs` (15 min);
  *   store:windows     the window index, store:summaries what became of each window.
  * Writing a window lists it and records until when the store keeps its two hashes
  * (`window:<W>:kept`); when the last sink has written the window, the exporter sets their expiry
