@@ -22,6 +22,7 @@ import type { ConfigReader } from '../common/runtime.js';
 import type { PodMeta, WindowSummary } from '../common/jobs.js';
 import type { NamespaceLike, NodeLike, PodLike } from '../scheduler/metadata.js';
 import { redisKeys } from '../common/keys.js';
+import { STORE_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
 import { ROLE_NODE_FLAGS } from '../common/node-flags.js';
 import { freePortBelowEphemeralRange, LocalRedis } from '../../simulator/redis-server.js';
@@ -51,6 +52,9 @@ const MiB = 2 ** 20;
 const WARM_NEW_CONNECTIONS = 0.02;
 /** ... or after this many windows. */
 const MAX_WARMUP_WINDOWS = 10;
+/** How long the roles keep long-term values in the store (they run with the default). */
+const LONG_RETENTION_MS = Number(STORE_OPTIONS.find((o) => o.name === 'store-long-retention')?.default);
+
 /** The limit is measured on at most this many nodes: its cost per node does not depend on the count. */
 const LIMIT_SAMPLE_NODES = 1000;
 /** Untimed passes of the limit before it is timed: its cost per pass settles only after a few. */
@@ -148,6 +152,13 @@ export interface BenchResult {
    * windows moved the row by 2x between runs.
    */
   redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number };
+  /**
+   * Redis once the store holds its full long-term retention, which a run is too short to reach:
+   * the peak RSS plus the long-term values (`window:<W>:long`, Redis's MEMORY USAGE of the last
+   * measured window's) of the windows still to come. An estimate: what is past the run is not
+   * measured.
+   */
+  redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number };
   summaries: WindowSummary[];
   /** The measured interval on the monotonic clock, to pick the profiles' samples from it. */
   measuredMicros: [number, number];
@@ -396,6 +407,9 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const servedAfter = await simulatorStats();
     const redisCommands = parseCommandStats(await client.info('commandstats'));
     const rewriteRunSeconds = redis.pid ? cpuTimes(redis.pid).children : 0;
+    const lastMeasured = measured[measured.length - 1]!;
+    const longTermBytesPerWindow = Number(await client.call('MEMORY', 'USAGE', keys.windowLong(lastMeasured.windowStartMs), 'SAMPLES', '0')) || 0;
+    const windowsHeld = (await summaries()).filter((s) => s.okNodes > 0).length;
     const roles: BenchResult['roles'] = {};
     for (const { role, pid } of pids) {
       const row = (roles[role] ??= { processes: 0, cpuSeconds: 0, peakRssBytes: 0 });
@@ -419,6 +433,13 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const redisRewriteRun = { seconds: rewriteRunSeconds, nodeScrapes: Math.max(1, servedAfter.summariesServed), inMeasuredWindowsSeconds: rewriteRunSeconds - redisChildrenBefore };
     if (roles.redis) roles.redis.cpuSeconds += (redisRewriteRun.seconds * scrapes) / redisRewriteRun.nodeScrapes;
     const pipelineRoles = Object.keys(roles).filter((r) => r !== 'simulate');
+    const windowsFull = Math.ceil(LONG_RETENTION_MS / resolutionMs);
+    const redisFullRetention = {
+      windowsFull,
+      windowsHeld,
+      longTermBytesPerWindow,
+      estimatedPeakRssBytes: (roles.redis?.peakRssBytes ?? 0) + Math.max(0, windowsFull - windowsHeld) * longTermBytesPerWindow,
+    };
     const total = pipelineRoles.reduce((sum, r) => sum + roles[r]!.cpuSeconds, 0);
     // The roles stop first: the next window's scrapes would otherwise share the cores with the limit.
     rolesStopped = true;
@@ -446,6 +467,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       jobsPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
       redisCommands,
       redisRewriteRun,
+      redisFullRetention,
       summaries: measured,
       measuredMicros: [measuredFromMicros, measuredToMicros],
     };
@@ -480,6 +502,9 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
   lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape jobs (scrape and process one node) per second while a window is in flight`);
   const rewrites = result.redisRewriteRun;
+  const full = result.redisFullRetention;
+  const mib = (bytes: number): string => (bytes / 1048576).toFixed(0);
+  lines.push(`redis at the store's full long-term retention (${full.windowsFull} windows of long-term values; the run held ${full.windowsHeld}): ~${mib(full.estimatedPeakRssBytes)} MiB estimated (peak ${mib(result.roles.redis?.peakRssBytes ?? 0)} MiB + ${mib(full.longTermBytesPerWindow)} MiB of long-term values per window to come), ${(full.estimatedPeakRssBytes / 1048576 / result.nodes).toFixed(3)} MiB per node for Redis alone`);
   lines.push(`redis append-only-file rewrites: ${rewrites.seconds.toFixed(2)} s CPU over the run's ${rewrites.nodeScrapes} node-scrapes, so ${((rewrites.seconds * 1000) / rewrites.nodeScrapes).toFixed(3)} ms per node-scrape in the redis row (${rewrites.inMeasuredWindowsSeconds.toFixed(2)} s fell in the measured windows)`);
   lines.push(`kubelet connections opened: ${result.kubeletConnectionsOpened} (each a TLS handshake on both sides; the rest of the scrapes reused a kept connection)`);
   if (profileDir) {

@@ -193,11 +193,11 @@ export function metricSetJson(set: MetricSet): string {
  * `window:<W>:long` holds them one field per pod (and per node), not per set: the field is
  * `longTermFieldOf(key)` and its value the JSON pairs [key suffix, values, ...] of every set under
  * it ("" for the pod itself, "/container:app" for its container). A pod's sets all come from one
- * node's scrape, so one staging write has the whole field. One field per set cost Redis ~136
+ * node's scrape, so one staging write has the whole field. One field per set cost Redis ~109
  * bytes per set and window (the set key, a hash entry and two strings for ~20 bytes of values);
- * per pod, ~88 (2,000 nodes of 30 one-container pods written to a local Redis, `used_memory`
- * before and after). The store keeps 15 minutes of them for every set: at 10,000 nodes x 30 such
- * pods, ~1.3 GB per set against ~0.85 GB per pod.
+ * per pod, ~73 (Redis's MEMORY USAGE of one window's hash of 200 simulated nodes x 30 pods, both
+ * ways). The store keeps 15 minutes of them for every set: at 10,000 nodes x 30 pods, ~1.0 GB
+ * one field per set against ~0.7 GB per pod.
  */
 export const LONG_TERM_METRICS = ['cpu/usage_rate', 'memory/usage'] as const;
 export type LongTermMetric = (typeof LONG_TERM_METRICS)[number];
