@@ -503,8 +503,8 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape jobs (scrape and process one node) per second while a window is in flight`);
   const rewrites = result.redisRewriteRun;
   const full = result.redisFullRetention;
-  const mib = (bytes: number): string => (bytes / 1048576).toFixed(0);
-  lines.push(`redis at the store's full long-term retention (${full.windowsFull} windows of long-term values; the run held ${full.windowsHeld}): ~${mib(full.estimatedPeakRssBytes)} MiB estimated (peak ${mib(result.roles.redis?.peakRssBytes ?? 0)} MiB + ${mib(full.longTermBytesPerWindow)} MiB of long-term values per window to come), ${(full.estimatedPeakRssBytes / 1048576 / result.nodes).toFixed(3)} MiB per node for Redis alone`);
+  const mib = (bytes: number): string => (bytes / MiB).toFixed(0);
+  lines.push(`redis at the store's full long-term retention (${full.windowsFull} windows of long-term values; the run held ${full.windowsHeld}): ~${mib(full.estimatedPeakRssBytes)} MiB estimated (peak ${mib(result.roles.redis?.peakRssBytes ?? 0)} MiB + ${mib(full.longTermBytesPerWindow)} MiB of long-term values per window to come), ${(full.estimatedPeakRssBytes / MiB / result.nodes).toFixed(3)} MiB per node for Redis alone`);
   lines.push(`redis append-only-file rewrites: ${rewrites.seconds.toFixed(2)} s CPU over the run's ${rewrites.nodeScrapes} node-scrapes, so ${((rewrites.seconds * 1000) / rewrites.nodeScrapes).toFixed(3)} ms per node-scrape in the redis row (${rewrites.inMeasuredWindowsSeconds.toFixed(2)} s fell in the measured windows)`);
   lines.push(`kubelet connections opened: ${result.kubeletConnectionsOpened} (each a TLS handshake on both sides; the rest of the scrapes reused a kept connection)`);
   if (profileDir) {

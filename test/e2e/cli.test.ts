@@ -177,6 +177,8 @@ describe('podometer bench', () => {
       assert.match(table, /^window latency \(scrape time to written to store\): p50 \d+\.\d s, p99 \d+\.\d s, max \d+\.\d s$/m);
       assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape jobs \(scrape and process one node\) per second/m);
       assert.match(table, /^redis append-only-file rewrites: \d+\.\d\d s CPU over the run's \d+ node-scrapes, so \d+\.\d{3} ms per node-scrape in the redis row/m);
+      // 15 minutes of long-term values at 5 s windows: 180 windows, of which the run held a few.
+      assert.match(table, /^redis at the store's full long-term retention \(180 windows of long-term values; the run held [3-9]\): ~\d+ MiB estimated \(peak \d+ MiB \+ \d+ MiB of long-term values per window to come\)/m);
       assert.match(table, /^profile processor-0 \(self time, share of its busy samples over the measured windows\):\n\s+\d+\.\d%  \S/m, 'the processor was profiled');
       // Counting callees, only Podometer's code and its packages are listed (the event loop's frames would top every list).
       const inclusive = /^profile processor-0 \(counting callees[^\n]*\n((?:\s+\d+\.\d%  .*\n?)+)/m.exec(table)?.[1]?.trim().split('\n') ?? [];
@@ -185,7 +187,7 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number } }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number } }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     assert.deepEqual(readdirSync(scratch), [], 'each size removed its Redis and simulator files');
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
@@ -197,6 +199,9 @@ describe('podometer bench', () => {
       // The rewrites are spread over the whole run's node-scrapes, warm-up included.
       assert.ok(f.redisRewriteRun.nodeScrapes > 2 * f.nodes, `the run scraped more than the measured windows (${f.redisRewriteRun.nodeScrapes})`);
       assert.ok(f.redisRewriteRun.inMeasuredWindowsSeconds <= f.redisRewriteRun.seconds);
+      const full = f.redisFullRetention;
+      assert.ok(full.longTermBytesPerWindow > 0, 'the last measured window\'s long-term values are in Redis');
+      assert.equal(full.estimatedPeakRssBytes, f.roles['redis']!.peakRssBytes + (full.windowsFull - full.windowsHeld) * full.longTermBytesPerWindow);
     }
   });
 
