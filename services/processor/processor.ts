@@ -267,7 +267,8 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
     accepting.push(sink);
   }
   // The first finalization names the sinks that must write the window before staging is freed.
-  if (first && accepting.length > 0) await redis.multi().sadd(keys.windowExports(windowStartMs), ...accepting).pexpire(keys.windowExports(windowStartMs), deps.stagingTtlMs).exec();
+  // Checked: without this set the first sink to finish would free the staged window for all.
+  if (first && accepting.length > 0) await execOrThrow(redis.multi().sadd(keys.windowExports(windowStartMs), ...accepting).pexpire(keys.windowExports(windowStartMs), deps.stagingTtlMs));
   for (const sink of accepting) {
     await deps.queues.export(sink).add('export', { windowStartMs }, { jobId: JOB_ID.export(sink, windowStartMs), attempts: deps.sinkRetry.attempts, backoff: { type: 'custom' } });
   }
