@@ -4,13 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { decodeMetricSet } from '../../services/common/batch-codec.js';
 import type { ScrapedNode, WindowManifest } from '../../services/common/jobs.js';
-import { redisKeys } from '../../services/common/keys.js';
+import { JOB_ID, redisKeys } from '../../services/common/keys.js';
 import { createLogger } from '../../services/common/logger.js';
 import { metricSetKey } from '../../services/common/metrics.js';
 import { toApproxNumber } from '../../services/common/metric-set.js';
 import { openQueues, type PipelineQueues } from '../../services/common/queues.js';
 import { DEFAULT_ENRICH_OPTIONS } from '../../services/processor/enrich.js';
-import { processScrape, type NodeProcessingDeps } from '../../services/processor/processor.js';
+import { finalizeWindow, processScrape, type NodeProcessingDeps } from '../../services/processor/processor.js';
 import { SimulatedCluster } from '../../simulator/cluster.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
 import { SummaryRenderer } from '../../simulator/summary-render.js';
@@ -19,7 +19,7 @@ import { scratchDir } from '../helpers.js';
 const WINDOW_MS = 60_000;
 const keys = redisKeys('rate-test');
 
-describe('rate state across windows (real Redis)', () => {
+describe('processing and finalizing windows (real Redis)', () => {
   let server: LocalRedis;
   let redis: Redis;
   let queues: PipelineQueues;
@@ -80,5 +80,16 @@ describe('rate state across windows (real Redis)', () => {
     await scrape(3, true);
     assert.equal(await nodeCpuRate(3), next, 'a retried window computes against the same predecessor');
     assert.deepEqual(await keptWindows(), [windowMs(2), windowMs(3)]);
+  });
+
+  it('finalizing fails, handing the window to no sink, when the sinks that must write it cannot be recorded', async () => {
+    const windowStartMs = windowMs(100);
+    const manifest: WindowManifest = { windowStartMs, windowEndMs: windowStartMs + WINDOW_MS, scrapeAtMs: windowStartMs + WINDOW_MS + 5000, deadlineMs: windowStartMs + WINDOW_MS + 45_000, expectedNodes: [] };
+    await redis.set(keys.windowManifest(windowStartMs), JSON.stringify(manifest));
+    // Not a set: Redis refuses the SADD (WRONGTYPE) inside the MULTI, as it would refuse any write when out of memory.
+    await redis.set(keys.windowExports(windowStartMs), 'not a set');
+    const finalizing = finalizeWindow(windowStartMs, { redis, keys, queues, stagingTtlMs: 10 * WINDOW_MS, logger: createLogger('test', 'silent'), sinks: ['influxdb'], sinkRetry: { attempts: 1, backlog: 100 } });
+    await assert.rejects(finalizing, /WRONGTYPE/);
+    assert.equal(await queues.export('influxdb').getJob(JOB_ID.export('influxdb', windowStartMs)), undefined, 'no export job without the record of who must write the window');
   });
 });
