@@ -61,7 +61,7 @@ export async function runBenchSimulator(argv: readonly string[]): Promise<number
     const stats = async (): Promise<Stats> => (await (await request(`${apiUrl}/simulator/stats`)).body.json()) as Stats;
     const targets = (await (await request(`${apiUrl}/simulator/nodes`)).body.json()) as { name: string; url: string }[];
     const caPem = https ? await readFile(join(stateDir, 'kubelet-ca.crt'), 'utf8') : undefined;
-    const client = new KubeletClient({ ...(caPem ? { caPem } : {}), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024, connectionsPerHost: 1 });
+    const client = new KubeletClient({ ...(caPem ? { caPem } : {}), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
     // One warm-up round opens the connections (TLS handshakes) and builds every template.
     await scrapeAll(client, targets, get.number('concurrency'));
     const before = await stats();

@@ -211,6 +211,19 @@ describe('simulated kubelets', () => {
     await tokenless.close();
   });
 
+  it('see one connection from a scraper, kept across scrapes and shared by overlapping ones', async () => {
+    const node = sim.cluster.nodes[2]!;
+    const fresh = new KubeletClient({ caPem: sim.caPem!, bearerToken: 'sekret', timeoutMs: 1500, maxResponseBytes: 1024 * 1024 });
+    try {
+      const acceptedBefore = (await sim.stats()).connectionsAccepted!;
+      await Promise.all([1, 2, 3].map(() => fresh.fetchSummary(node.name, sim.kubeletUrl(node.name))));
+      await fresh.fetchSummary(node.name, sim.kubeletUrl(node.name));
+      assert.equal((await sim.stats()).connectionsAccepted! - acceptedBefore, 1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('advance counters so that rates between two scrapes equal the ground truth', async () => {
     const node = sim.cluster.nodes[1]!;
     const first = await client.fetchSummary(node.name, sim.kubeletUrl(node.name));
