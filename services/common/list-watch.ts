@@ -10,6 +10,8 @@
  * time is in memory; the watch asks for bookmarks and resumes from the newest resourceVersion
  * seen; `410 Gone` (that version expired) lists again.
  */
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from './logger.js';
 
@@ -71,10 +73,46 @@ export function watchOnce<T extends ApiObject>(
   });
 }
 
-/** One page of a list, raw or deserialized: only `items` and the list's metadata are read. */
+/** One page of a list: only `items` and the list's metadata are read. */
 export interface ListPage<T> {
   items: T[];
-  metadata?: { resourceVersion?: string; _continue?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
+/** How long one list page may take (headers and body) before the list is retried. */
+const LIST_PAGE_TIMEOUT_MS = 60_000;
+
+/**
+ * One page of `path` (`limit` LIST_PAGE_SIZE, from `continueToken`) as the API server's JSON, with
+ * the kubeconfig's TLS and credentials. Not client-node's typed list calls: they build a typed
+ * copy of every object of the page, which doubled the garbage of a list and raised the
+ * scheduler's peak RSS with it (the peak is the first list of every pod).
+ */
+export async function listPage<T>(kc: KubeConfig, path: string, query: Record<string, string | undefined>, continueToken: string | undefined): Promise<ListPage<T>> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  for (const [name, value] of Object.entries({ ...query, limit: String(LIST_PAGE_SIZE), continue: continueToken })) if (value) url.searchParams.set(name, value);
+  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options);
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const sent = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, options, resolve);
+    sent.setTimeout(LIST_PAGE_TIMEOUT_MS, () => sent.destroy(new Error(`list ${path} timed out after ${LIST_PAGE_TIMEOUT_MS} ms`)));
+    sent.on('error', reject).end();
+  });
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (response.statusCode !== 200) {
+    let message = text.slice(0, 200);
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch {
+      // not a Status: the text as it came
+    }
+    throw Object.assign(new Error(`list ${path}: HTTP ${response.statusCode}: ${message}`), { statusCode: response.statusCode });
+  }
+  return JSON.parse(text) as ListPage<T>;
 }
 
 export interface ListWatchHandlers<T> {
@@ -96,8 +134,8 @@ export class ListWatch<T extends ApiObject> {
     private readonly kc: KubeConfig,
     private readonly resource: string,
     private readonly path: string,
-    /** Reads one list page (`limit`, `continue`). */
-    private readonly listPage: (continueToken: string | undefined) => Promise<ListPage<T>>,
+    /** Reads one list page (`limit`, `continue`); `listPage` unless a test gives its own. */
+    private readonly readPage: (continueToken: string | undefined) => Promise<ListPage<T>>,
     private readonly watchQuery: Record<string, string | undefined>,
     private readonly handlers: ListWatchHandlers<T>,
     private readonly logger: Logger,
@@ -144,12 +182,12 @@ export class ListWatch<T extends ApiObject> {
     let continueToken: string | undefined;
     let version = '';
     do {
-      const page = await this.listPage(continueToken);
+      const page = await this.readPage(continueToken);
       for (const object of page.items) {
         seen.add(objectKey(object));
         this.handlers.upsert(object);
       }
-      continueToken = page.metadata?._continue || undefined;
+      continueToken = page.metadata?.continue || undefined;
       version = page.metadata?.resourceVersion ?? version;
     } while (continueToken);
     for (const key of this.known) {

@@ -3,11 +3,11 @@
  * metadata in memory and published to Redis for the processors.
  * Publishing is incremental: only nodes whose pods changed are rewritten, at most once a second.
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
-import { LIST_PAGE_SIZE, ListWatch, type ApiObject } from '../common/list-watch.js';
+import { listPage, ListWatch, type ApiObject, type ListWatchHandlers } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
 import { execOrThrow } from '../common/redis.js';
 import { kubeletUrl, namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from './metadata.js';
@@ -186,22 +186,24 @@ export interface Discovery {
  * which keeps a few fields per object: no full copies of the API objects are held.
  */
 export function startDiscovery(kc: KubeConfig, metadata: ClusterMetadata, nodeSelector: string, logger: Logger): Discovery {
-  const api = kc.makeApiClient(CoreV1Api);
-  const labelSelector = nodeSelector || undefined;
-  const page = { limit: LIST_PAGE_SIZE };
+  /** A list+watch of `/api/v1/<resource>` (cluster-wide), lists and watch filtered by `query`. */
+  const listWatch = <T extends ApiObject>(resource: string, query: Record<string, string | undefined>, handlers: ListWatchHandlers<T>): ListWatch<T> => {
+    const path = `/api/v1/${resource}`;
+    return new ListWatch<T>(kc, resource, path, (token) => listPage<T>(kc, path, query, token), query, handlers, logger);
+  };
   const watches = [
-    new ListWatch<NodeLike & ApiObject>(kc, 'nodes', '/api/v1/nodes', (token) => api.listNode({ ...page, labelSelector, _continue: token }), { labelSelector }, {
+    listWatch<NodeLike & ApiObject>('nodes', { labelSelector: nodeSelector || undefined }, {
       upsert: (node) => metadata.upsertNode(node),
       remove: (_namespace, name) => metadata.deleteNode(name),
-    }, logger),
-    new ListWatch<PodLike & ApiObject>(kc, 'pods', '/api/v1/pods', (token) => api.listPodForAllNamespaces({ ...page, _continue: token }), {}, {
+    }),
+    listWatch<PodLike & ApiObject>('pods', {}, {
       upsert: (pod) => metadata.upsertPod(podMeta(pod)),
       remove: (namespace, name) => metadata.deletePod(namespace, name),
-    }, logger),
-    new ListWatch<NamespaceLike & ApiObject>(kc, 'namespaces', '/api/v1/namespaces', (token) => api.listNamespace({ ...page, _continue: token }), {}, {
+    }),
+    listWatch<NamespaceLike & ApiObject>('namespaces', {}, {
       upsert: (namespace) => metadata.upsertNamespace(namespaceMeta(namespace)),
       remove: (_namespace, name) => metadata.deleteNamespace(name),
-    }, logger),
+    }),
   ];
   return {
     start: async () => {

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigFor } from '../../services/common/kube.js';
-import { ListWatch, type ApiObject, type ListPage } from '../../services/common/list-watch.js';
+import { LIST_PAGE_SIZE, listPage, ListWatch, type ApiObject, type ListPage } from '../../services/common/list-watch.js';
 import { createLogger, type LogFields } from '../../services/common/logger.js';
 import { parseSource } from '../../services/common/source.js';
 import { ClusterMetadata, startDiscovery, type Discovery } from '../../services/scheduler/discovery.js';
 import { Simulator } from '../../simulator/simulator.js';
+import { generateServingTls } from '../../simulator/tls.js';
 
 const silent = createLogger('test', 'silent');
 const ADDRESSING = { preferredAddressTypes: ['InternalIP'], useNodeStatusPort: true, port: 10250, https: true };
@@ -109,5 +112,70 @@ describe('ListWatch: a relist after 410 Gone reports what disappeared meanwhile'
     await watch.stop();
     assert.deepEqual([...present], ['n/a']);
     assert.ok(logged.some((line) => line.includes('410 Gone') && (JSON.parse(line) as LogFields).resource === 'pods'), logged.join(''));
+  });
+});
+
+describe('listPage: one page of a list from the API server, with the kubeconfig\'s CA and token', () => {
+  let server: HttpsServer;
+  let url: string;
+  let caPem: string;
+  const seen: { path: string; authorization: string | undefined }[] = [];
+  before(async () => {
+    const tls = await generateServingTls(['127.0.0.1'], ['localhost']);
+    caPem = tls.caPem;
+    server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
+      seen.push({ path: request.url ?? '', authorization: request.headers.authorization });
+      if (request.headers.authorization !== 'Bearer list-token') {
+        response.writeHead(403, { 'content-type': 'application/json' }).end('{"kind":"Status","code":403,"message":"pods is forbidden: User \\"someone\\" cannot list resource \\"pods\\""}');
+        return;
+      }
+      const page = new URL(request.url ?? '/', 'https://x').searchParams.get('continue') ? 2 : 1;
+      const body = page === 1
+        ? { kind: 'PodList', metadata: { resourceVersion: '7', continue: 'page-2' }, items: [{ metadata: { namespace: 'n', name: 'a' } }] }
+        : { kind: 'PodList', metadata: { resourceVersion: '7' }, items: [{ metadata: { namespace: 'n', name: 'b' } }] };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const kubeConfig = (token: string, ca: string): KubeConfig => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: url, caData: Buffer.from(ca).toString('base64') }],
+      users: [{ name: 'u', token }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    return kc;
+  };
+
+  it('reads every page over verified TLS, sending the token, the page size and the continue token', async () => {
+    const kc = kubeConfig('list-token', caPem);
+    const first = await listPage<ApiObject>(kc, '/api/v1/pods', { labelSelector: 'app=web' }, undefined);
+    const second = await listPage<ApiObject>(kc, '/api/v1/pods', { labelSelector: 'app=web' }, first.metadata?.continue);
+    assert.deepEqual([...first.items, ...second.items].map((o) => o.metadata?.name), ['a', 'b']);
+    assert.equal(second.metadata?.continue, undefined);
+    const [one, two] = seen.slice(-2).map((s) => new URL(s.path, url).searchParams);
+    assert.equal(one!.get('limit'), String(LIST_PAGE_SIZE));
+    assert.equal(one!.get('labelSelector'), 'app=web');
+    assert.equal(two!.get('continue'), 'page-2');
+    assert.ok(seen.slice(-2).every((s) => s.authorization === 'Bearer list-token'));
+  });
+
+  it('names the HTTP status and the API server\'s message when refused, and refuses a server its CA did not sign', async () => {
+    await assert.rejects(listPage(kubeConfig('wrong', caPem), '/api/v1/pods', {}, undefined), (error: Error & { statusCode?: number }) => {
+      assert.equal(error.statusCode, 403);
+      assert.match(error.message, /list \/api\/v1\/pods: HTTP 403: pods is forbidden/);
+      return true;
+    });
+    const other = await generateServingTls(['127.0.0.1'], ['localhost']);
+    const requestsBefore = seen.length;
+    await assert.rejects(listPage(kubeConfig('list-token', other.caPem), '/api/v1/pods', {}, undefined), /certificate/);
+    assert.equal(seen.length, requestsBefore);
   });
 });
