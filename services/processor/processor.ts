@@ -210,6 +210,22 @@ async function promoteFinalize(deps: PipelineStateDeps, windowStartMs: number): 
   }
 }
 
+/**
+ * KEYS: summary, exports; ARGV: the summary JSON, its TTL (ms), the sinks that must write the
+ * window. Writes the summary and names the sinks in one step, unless the window already has a
+ * summary (a finalization ran before): each exporter removes its sink from `exports` and the last
+ * one frees the staged window, so a window with a summary but no `exports` would be freed by the
+ * first sink to finish. The set is written first: a refused write leaves no summary either.
+ * Returns 1 for the first finalization.
+ */
+const FINALIZE_ONCE = `if redis.call('exists', KEYS[1]) == 1 then return 0 end
+if #ARGV > 2 then
+  redis.call('sadd', KEYS[2], unpack(ARGV, 3))
+  redis.call('pexpire', KEYS[2], ARGV[2])
+end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
 /** Handles one `finalize` job: roll-ups, the window summary, one export job per sink. */
 export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps): Promise<WindowSummary | undefined> {
   const { redis, keys } = deps;
@@ -250,26 +266,30 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
     metricSets,
     rateSkips,
   };
-  const finalizing = redis.multi().set(keys.windowSummary(windowStartMs), JSON.stringify(summary), 'PX', deps.stagingTtlMs, 'NX');
-  stageMetricSets(finalizing, keys, windowStartMs, rollups, deps.stagingTtlMs);
-  const replies = await execOrThrow(finalizing);
-  const first = replies[0]?.[1] === 'OK';
-  const stored = first ? summary : (JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary);
   // A sink whose backlog is full (down for long) does not get this window; the drop is counted.
   const accepting: string[] = [];
+  const full: { sink: string; waiting: number }[] = [];
   for (const sink of deps.sinks) {
     const waiting = await deps.queues.export(sink).getJobCountByTypes('waiting', 'delayed', 'prioritized');
-    if (first && waiting >= deps.sinkRetry.backlog) {
+    if (waiting >= deps.sinkRetry.backlog) full.push({ sink, waiting });
+    else accepting.push(sink);
+  }
+  const finalizing = redis.multi();
+  finalizing.eval(FINALIZE_ONCE, 2, keys.windowSummary(windowStartMs), keys.windowExports(windowStartMs), JSON.stringify(summary), deps.stagingTtlMs, ...accepting);
+  stageMetricSets(finalizing, keys, windowStartMs, rollups, deps.stagingTtlMs);
+  const replies = await execOrThrow(finalizing);
+  const first = replies[0]?.[1] === 1;
+  const stored = first ? summary : (JSON.parse((await redis.get(keys.windowSummary(windowStartMs))) ?? JSON.stringify(summary)) as WindowSummary);
+  if (first) {
+    for (const { sink, waiting } of full) {
       await redis.hincrby(keys.sinkStats(sink), 'windows_dropped', 1);
       deps.logger.warn('sink backlog full; window dropped for this sink', { sink, windowStartMs, waiting });
-      continue;
     }
-    accepting.push(sink);
   }
-  // The first finalization names the sinks that must write the window before staging is freed.
-  // Checked: without this set the first sink to finish would free the staged window for all.
-  if (first && accepting.length > 0) await execOrThrow(redis.multi().sadd(keys.windowExports(windowStartMs), ...accepting).pexpire(keys.windowExports(windowStartMs), deps.stagingTtlMs));
-  for (const sink of accepting) {
+  // A finalization after the first (a retry of one that failed past its summary) adds the jobs of
+  // the sinks the first one named that have not written the window yet; ids make adding twice a no-op.
+  const exporting = first ? accepting : await redis.smembers(keys.windowExports(windowStartMs));
+  for (const sink of exporting) {
     await deps.queues.export(sink).add('export', { windowStartMs }, { jobId: JOB_ID.export(sink, windowStartMs), attempts: deps.sinkRetry.attempts, backoff: { type: 'custom' } });
   }
   if (first) {

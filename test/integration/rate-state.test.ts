@@ -9,7 +9,9 @@ import { createLogger } from '../../services/common/logger.js';
 import { metricSetKey } from '../../services/common/metrics.js';
 import { toApproxNumber } from '../../services/common/metric-set.js';
 import { openQueues, type PipelineQueues } from '../../services/common/queues.js';
+import { execOrThrow } from '../../services/common/redis.js';
 import { DEFAULT_ENRICH_OPTIONS } from '../../services/processor/enrich.js';
+import { releaseStaging } from '../../services/exporter/exporter.js';
 import { finalizeWindow, processScrape, type NodeProcessingDeps } from '../../services/processor/processor.js';
 import { SimulatedCluster } from '../../simulator/cluster.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
@@ -82,14 +84,51 @@ describe('processing and finalizing windows (real Redis)', () => {
     assert.deepEqual(await keptWindows(), [windowMs(2), windowMs(3)]);
   });
 
-  it('finalizing fails, handing the window to no sink, when the sinks that must write it cannot be recorded', async () => {
+  it('finalizing fails, writing no summary and handing the window to no sink, when the sinks that must write it cannot be recorded', async () => {
     const windowStartMs = windowMs(100);
     const manifest: WindowManifest = { windowStartMs, windowEndMs: windowStartMs + WINDOW_MS, scrapeAtMs: windowStartMs + WINDOW_MS + 5000, deadlineMs: windowStartMs + WINDOW_MS + 45_000, expectedNodes: [] };
     await redis.set(keys.windowManifest(windowStartMs), JSON.stringify(manifest));
-    // Not a set: Redis refuses the SADD (WRONGTYPE) inside the MULTI, as it would refuse any write when out of memory.
+    // Not a set: Redis refuses the SADD (WRONGTYPE), as it would refuse any write when out of memory.
     await redis.set(keys.windowExports(windowStartMs), 'not a set');
     const finalizing = finalizeWindow(windowStartMs, { redis, keys, queues, stagingTtlMs: 10 * WINDOW_MS, logger: createLogger('test', 'silent'), sinks: ['influxdb'], sinkRetry: { attempts: 1, backlog: 100 } });
     await assert.rejects(finalizing, /WRONGTYPE/);
     assert.equal(await queues.export('influxdb').getJob(JOB_ID.export('influxdb', windowStartMs)), undefined, 'no export job without the record of who must write the window');
+    assert.equal(await redis.exists(keys.windowSummary(windowStartMs)), 0, 'no summary either: a retry finalizes the window from the start');
   });
+
+  /** `queues` whose export queues fail `method` once (the connection lost at that step), then work. */
+  function failingOnce(method: 'getJobCountByTypes' | 'add'): PipelineQueues {
+    let failed = false;
+    return {
+      ...queues,
+      export: (sink: string) =>
+        new Proxy(queues.export(sink), {
+          get(target, property, receiver) {
+            if (property === method && !failed) {
+              failed = true;
+              return () => Promise.reject(new Error('Connection is closed.'));
+            }
+            const value: unknown = Reflect.get(target, property, receiver);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          },
+        }),
+    };
+  }
+
+  for (const [step, method, n] of [['counting a sink\'s backlog', 'getJobCountByTypes', 110], ['adding the export jobs', 'add', 111]] as const) {
+    it(`a finalization that failed ${step}, retried, hands the window to every sink: the first sink to write it does not free it for the other`, async () => {
+      await scrape(n, true);
+      const windowStartMs = windowMs(n);
+      const finalizeDeps = { redis, keys, stagingTtlMs: 10 * WINDOW_MS, logger: createLogger('test', 'silent'), sinks: ['influxdb', 'elasticsearch'], sinkRetry: { attempts: 1, backlog: 100 } };
+      await assert.rejects(finalizeWindow(windowStartMs, { ...finalizeDeps, queues: failingOnce(method) }), /Connection is closed/);
+      const retried = await finalizeWindow(windowStartMs, { ...finalizeDeps, queues });
+      assert.equal(retried?.okNodes, 1);
+      for (const sink of finalizeDeps.sinks) assert.ok(await queues.export(sink).getJob(JOB_ID.export(sink, windowStartMs)), `an export job for ${sink}`);
+      const release = async (sink: string): Promise<number> => (await execOrThrow(releaseStaging(redis.pipeline(), keys, windowStartMs, sink)))[0]![1] as number;
+      assert.equal(await release('influxdb'), 0, 'influxdb wrote it; elasticsearch has not');
+      assert.equal(await redis.exists(keys.windowSets(windowStartMs)), 1, 'the window is still staged for elasticsearch');
+      assert.equal(await release('elasticsearch'), 1);
+      assert.equal(await redis.exists(keys.windowSets(windowStartMs)), 0, 'freed once both wrote it');
+    });
+  }
 });
