@@ -8,11 +8,11 @@
  * - a batch's job id is a hash of its events, so enqueueing it twice is one job, and sinks write
  *   idempotently (InfluxDB points keyed by uid and time, Elasticsearch ids from uid and count).
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import type { EventRecord, EventsExportJob } from '../common/jobs.js';
 import { JOB_ID, type RedisKeys } from '../common/keys.js';
-import { watchOnce, WatchGoneError, type ApiObject } from '../common/list-watch.js';
+import { listPage, watchOnce, WatchGoneError, type ApiObject } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
 import type { PipelineQueues } from '../common/queues.js';
 import { execOrThrow } from '../common/redis.js';
@@ -80,11 +80,21 @@ export class Eventer {
     }
   }
 
-  /** Lists every event, buffers them, and returns the list's resourceVersion. */
+  /**
+   * Lists every event a page at a time, enqueueing each page as it comes (a cluster can hold
+   * hundreds of thousands of events: one unpaged list held them all at once), and returns the
+   * list's resourceVersion, saved only with the last page.
+   */
   private async list(): Promise<string> {
-    const list = await this.kc.makeApiClient(CoreV1Api).listEventForAllNamespaces();
-    for (const event of list.items) this.add(event as EventLike);
-    const version = list.metadata?.resourceVersion ?? '';
+    let continueToken: string | undefined;
+    let version = '';
+    do {
+      const page = await listPage<EventLike & ApiObject>(this.kc, '/api/v1/events', {}, continueToken);
+      for (const event of page.items) this.add(event);
+      continueToken = page.metadata?.continue || undefined;
+      version = page.metadata?.resourceVersion ?? version;
+      if (continueToken) await this.flush();
+    } while (continueToken);
     this.bufferedVersion = version;
     await this.flush();
     return version;

@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import type { EventsExportJob } from '../../services/common/jobs.js';
+import { redisKeys } from '../../services/common/keys.js';
+import { kubeConfigFor } from '../../services/common/kube.js';
+import { LIST_PAGE_SIZE } from '../../services/common/list-watch.js';
+import { createLogger } from '../../services/common/logger.js';
+import { openQueues, type PipelineQueues } from '../../services/common/queues.js';
+import { parseSource } from '../../services/common/source.js';
+import { Eventer } from '../../services/eventer/eventer.js';
 import { LocalInflux } from '../../simulator/influx-server.js';
-import { freePort } from '../../simulator/redis-server.js';
+import { freePort, LocalRedis } from '../../simulator/redis-server.js';
 import { PipelineHarness } from '../pipeline-harness.js';
 import { scratchDir } from '../helpers.js';
 
@@ -84,5 +94,64 @@ describe('eventer: Kubernetes events to InfluxDB (real InfluxDB, simulator)', ()
     // The restarted eventer reports what it delivered on its /metrics.
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /^podometer_events_delivered_total\{role="eventer"\} [1-9]/m);
+  });
+});
+
+describe('eventer: a list of more events than one page (real Redis)', () => {
+  const EVENTS = 1200;
+  const LIST_VERSION = '4242';
+  let server: Server;
+  let redisServer: LocalRedis;
+  let redis: Redis;
+  let queues: PipelineQueues;
+  const watchVersions: (string | null)[] = [];
+  const keys = redisKeys('events-paged');
+  const event = (i: number) => ({
+    metadata: { uid: `uid-${i}`, namespace: 'default', name: `pod-${i}.17` },
+    involvedObject: { kind: 'Pod', name: `pod-${i}`, uid: `pod-uid-${i}` },
+    reason: 'Started', message: 'Started container app', type: 'Normal', source: { component: 'kubelet', host: 'node-1' },
+    count: 1, firstTimestamp: '2026-12-01T00:00:00Z', lastTimestamp: '2026-12-01T00:00:00Z',
+  });
+  before(async () => {
+    redisServer = await LocalRedis.start(join(scratchDir('events-paged'), 'redis'));
+    redis = new Redis(redisServer.url);
+    queues = openQueues(redis, keys, createLogger('test', 'silent'));
+    server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://x');
+      if (url.searchParams.get('watch') === 'true') {
+        watchVersions.push(url.searchParams.get('resourceVersion'));
+        response.writeHead(200, { 'content-type': 'application/json' }).write('');
+        return;
+      }
+      const from = Number(url.searchParams.get('continue') ?? 0);
+      // As the API server: without `limit`, everything in one answer.
+      const to = Math.min(EVENTS, from + Number(url.searchParams.get('limit') ?? EVENTS));
+      const metadata = { resourceVersion: LIST_VERSION, ...(to < EVENTS ? { continue: String(to) } : {}) };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'EventList', metadata, items: Array.from({ length: to - from }, (_, i) => event(from + i)) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queues.close();
+    redis.disconnect();
+    await redisServer.stop();
+  });
+
+  it('enqueues every page as it is read, and watches from the list\'s version once all are in', async () => {
+    const kc = kubeConfigFor(parseSource(`kubernetes.summary_api:http://127.0.0.1:${(server.address() as AddressInfo).port}?inClusterConfig=false`));
+    const eventer = new Eventer(kc, redis, keys, queues, { sinks: ['influxdb'], namespaces: [], flushIntervalMs: 3_600_000, sinkAttempts: 1, deliveredTtlMs: 3_600_000 }, createLogger('test', 'silent'));
+    eventer.start();
+    const deadline = Date.now() + 10_000;
+    while (watchVersions.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await eventer.stop();
+    assert.deepEqual(watchVersions, [LIST_VERSION]);
+    assert.equal(await redis.get(keys.eventsResourceVersion), LIST_VERSION);
+    const jobs = (await queues.export('influxdb').getJobs(['waiting', 'delayed', 'active', 'completed'])).filter((j) => j.name === 'events');
+    const uids = jobs.flatMap((j) => (j.data as unknown as EventsExportJob).events.map((e) => e.uid));
+    assert.equal(new Set(uids).size, EVENTS, 'every event once');
+    assert.equal(uids.length, EVENTS, 'none twice');
+    assert.equal(jobs.length, Math.ceil(EVENTS / LIST_PAGE_SIZE), 'one batch per page');
   });
 });
