@@ -21,7 +21,8 @@ import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
 import type { ConfigReader } from '../common/runtime.js';
 import type { PodMeta, WindowSummary } from '../common/jobs.js';
 import type { NamespaceLike, NodeLike, PodLike } from '../scheduler/metadata.js';
-import { redisKeys } from '../common/keys.js';
+import { redisKeys, type RedisKeyKind, type RedisKeys } from '../common/keys.js';
+import { execOrThrow } from '../common/redis.js';
 import { STORE_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
 import { ROLE_NODE_FLAGS } from '../common/node-flags.js';
@@ -159,6 +160,12 @@ export interface BenchResult {
    * measured.
    */
   redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number };
+  /**
+   * What Redis holds once the measured windows are in: Redis's MEMORY USAGE of every key, summed
+   * by kind, beside its used_memory (which adds Redis's own overhead: clients, buffers, the
+   * keyspace's tables). Read after the roles' CPU, so it is not counted in the redis row.
+   */
+  redisMemory: RedisMemory;
   summaries: WindowSummary[];
   /** The measured interval on the monotonic clock, to pick the profiles' samples from it. */
   measuredMicros: [number, number];
@@ -234,6 +241,38 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
     passSeconds.push((used.user + used.system) / 1e6);
   }
   return passSeconds.sort((a, b) => a - b)[Math.floor(LIMIT_TIMED_PASSES / 2)]! / targets.length;
+}
+
+export interface RedisMemory {
+  usedBytes: number;
+  byKind: Partial<Record<RedisKeyKind, number>>;
+  /** Windows whose full sets are in Redis (staged, or kept by the store). */
+  windowSetsKeys: number;
+}
+
+/** MEMORY USAGE (exact: SAMPLES 0) of every key of `keys`' prefix, summed by kind; a pipeline per SCAN page. */
+async function redisMemoryByKind(client: Redis, keys: RedisKeys): Promise<RedisMemory> {
+  const byKind: RedisMemory['byKind'] = {};
+  const seen = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, found] = await client.scan(cursor, 'MATCH', keys.allPattern, 'COUNT', 1000);
+    cursor = next;
+    // SCAN may return a key twice: each is counted once.
+    const fresh = found.filter((key) => !seen.has(key));
+    for (const key of fresh) seen.add(key);
+    if (fresh.length === 0) continue;
+    const pipeline = client.pipeline();
+    for (const key of fresh) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    const replies = await execOrThrow(pipeline);
+    fresh.forEach((key, i) => {
+      const kind = keys.kindOf(key);
+      byKind[kind] = (byKind[kind] ?? 0) + (Number(replies[i]?.[1]) || 0);
+    });
+  } while (cursor !== '0');
+  const windowSetsKeys = [...seen].filter((key) => keys.kindOf(key) === 'window sets').length;
+  const usedBytes = Number(/^used_memory:(\d+)/m.exec(await client.info('memory'))?.[1] ?? 0);
+  return { usedBytes, byKind, windowSetsKeys };
 }
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -433,6 +472,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const redisRewriteRun = { seconds: rewriteRunSeconds, nodeScrapes: Math.max(1, servedAfter.summariesServed), inMeasuredWindowsSeconds: rewriteRunSeconds - redisChildrenBefore };
     if (roles.redis) roles.redis.cpuSeconds += (redisRewriteRun.seconds * scrapes) / redisRewriteRun.nodeScrapes;
     const pipelineRoles = Object.keys(roles).filter((r) => r !== 'simulate');
+    const redisMemory = await redisMemoryByKind(client, keys);
     const windowsFull = Math.ceil(LONG_RETENTION_MS / resolutionMs);
     const redisFullRetention = {
       windowsFull,
@@ -468,6 +508,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       redisCommands,
       redisRewriteRun,
       redisFullRetention,
+      redisMemory,
       summaries: measured,
       measuredMicros: [measuredFromMicros, measuredToMicros],
     };
@@ -505,6 +546,9 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   const full = result.redisFullRetention;
   const mib = (bytes: number): string => (bytes / MiB).toFixed(0);
   lines.push(`redis at the store's full long-term retention (${full.windowsFull} windows of long-term values; the run held ${full.windowsHeld}): ~${mib(full.estimatedPeakRssBytes)} MiB estimated (peak ${mib(result.roles.redis?.peakRssBytes ?? 0)} MiB + ${mib(full.longTermBytesPerWindow)} MiB of long-term values per window to come), ${(full.estimatedPeakRssBytes / MiB / result.nodes).toFixed(3)} MiB per node for Redis alone`);
+  const memory = result.redisMemory;
+  const kinds = Object.entries(memory.byKind).sort((a, b) => b[1] - a[1]);
+  lines.push(`redis memory once the measured windows were in (MEMORY USAGE of every key, by kind; used_memory ${mib(memory.usedBytes)} MiB): ${kinds.map(([kind, bytes]) => `${kind} ${mib(bytes)} MiB${kind === 'window sets' ? ` (${memory.windowSetsKeys} windows)` : ''}`).join(', ')}`);
   lines.push(`redis append-only-file rewrites: ${rewrites.seconds.toFixed(2)} s CPU over the run's ${rewrites.nodeScrapes} node-scrapes, so ${((rewrites.seconds * 1000) / rewrites.nodeScrapes).toFixed(3)} ms per node-scrape in the redis row (${rewrites.inMeasuredWindowsSeconds.toFixed(2)} s fell in the measured windows)`);
   lines.push(`kubelet connections opened: ${result.kubeletConnectionsOpened} (each a TLS handshake on both sides; the rest of the scrapes reused a kept connection)`);
   if (profileDir) {

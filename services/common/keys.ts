@@ -51,10 +51,25 @@ export const JOB_ID = {
   events: (sink: string, batchHash: string): string => `events-${sink}-${batchHash}`,
 } as const;
 
+/** What a Redis key holds, by the builder that made it (for memory reports). */
+export type RedisKeyKind = 'window sets' | 'long-term values' | 'window bookkeeping' | 'rate samples' | 'metadata' | 'queues' | 'other';
+
 /** Redis key builders for one prefix. */
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
   const window = (windowStartMs: number): string => `${prefix}:window:${windowStartMs}`;
   return {
+    /** Every key of this prefix matches this SCAN pattern. */
+    allPattern: `${prefix}:*`,
+    /** The kind of `key`, a key of this prefix (see the builders below). */
+    kindOf(key: string): RedisKeyKind {
+      if (key.startsWith(`${prefix}:q:`)) return 'queues';
+      if (key.startsWith(`${prefix}:rate:`)) return 'rate samples';
+      if (key.startsWith(`${prefix}:meta:`)) return 'metadata';
+      if (!key.startsWith(`${prefix}:window:`)) return 'other';
+      if (key.endsWith(':sets')) return 'window sets';
+      if (key.endsWith(':long')) return 'long-term values';
+      return 'window bookkeeping';
+    },
     /** BullMQ's `prefix` option. */
     bullPrefix: `${prefix}:q`,
     nodeMeta: `${prefix}:meta:nodes`,

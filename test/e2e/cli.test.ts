@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, scratchDir, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
-import { kubeletProcessesFor } from '../../services/cli/bench.js';
+import { kubeletProcessesFor, type RedisMemory } from '../../services/cli/bench.js';
 
 const run = promisify(execFile);
 
@@ -179,6 +179,7 @@ describe('podometer bench', () => {
       assert.match(table, /^redis append-only-file rewrites: \d+\.\d\d s CPU over the run's \d+ node-scrapes, so \d+\.\d{3} ms per node-scrape in the redis row/m);
       // 15 minutes of long-term values at 5 s windows: 180 windows, of which the run held a few.
       assert.match(table, /^redis at the store's full long-term retention \(180 windows of long-term values; the run held [3-9]\): ~\d+ MiB estimated \(peak \d+ MiB \+ \d+ MiB of long-term values per window to come\)/m);
+      assert.match(table, /^redis memory once the measured windows were in \(MEMORY USAGE of every key, by kind; used_memory \d+ MiB\): .*window sets \d+ MiB \(\d+ windows\)/m);
       assert.match(table, /^profile processor-0 \(self time, share of its busy samples over the measured windows\):\n\s+\d+\.\d%  \S/m, 'the processor was profiled');
       // Counting callees, only Podometer's code and its packages are listed (the event loop's frames would top every list).
       const inclusive = /^profile processor-0 \(counting callees[^\n]*\n((?:\s+\d+\.\d%  .*\n?)+)/m.exec(table)?.[1]?.trim().split('\n') ?? [];
@@ -187,7 +188,7 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number } }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     assert.deepEqual(readdirSync(scratch), [], 'each size removed its Redis and simulator files');
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
@@ -202,6 +203,13 @@ describe('podometer bench', () => {
       const full = f.redisFullRetention;
       assert.ok(full.longTermBytesPerWindow > 0, 'the last measured window\'s long-term values are in Redis');
       assert.equal(full.estimatedPeakRssBytes, f.roles['redis']!.peakRssBytes + (full.windowsFull - full.windowsHeld) * full.longTermBytesPerWindow);
+      // Every kind the pipeline writes is in Redis, and the keys add up to less than Redis uses in all.
+      const memory = f.redisMemory;
+      for (const kind of ['window sets', 'long-term values', 'window bookkeeping', 'rate samples', 'metadata', 'queues'] as const) assert.ok((memory.byKind[kind] ?? 0) > 0, `Redis holds ${kind}`);
+      const keyBytes = Object.values(memory.byKind).reduce((sum, bytes) => sum + bytes, 0);
+      assert.ok(keyBytes < memory.usedBytes, `${keyBytes} bytes of keys within used_memory ${memory.usedBytes}`);
+      // The store keeps full windows 140 s: at 5 s windows, every window of the run still is.
+      assert.ok(memory.windowSetsKeys >= full.windowsHeld, `${memory.windowSetsKeys} windows of sets, ${full.windowsHeld} summaries`);
     }
   });
 
