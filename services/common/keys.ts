@@ -56,35 +56,42 @@ export type RedisKeyKind = 'window sets' | 'long-term values' | 'window bookkeep
 
 /** Redis key builders for one prefix. */
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
-  const window = (windowStartMs: number): string => `${prefix}:window:${windowStartMs}`;
+  // The roots that kindOf tells keys apart by; the builders below start from them.
+  const bullPrefix = `${prefix}:q`;
+  const metaRoot = `${prefix}:meta:`;
+  const rateRoot = `${prefix}:rate:`;
+  const windowRoot = `${prefix}:window:`;
+  const SETS = ':sets';
+  const LONG = ':long';
+  const window = (windowStartMs: number): string => `${windowRoot}${windowStartMs}`;
   return {
     /** Every key of this prefix matches this SCAN pattern. */
     allPattern: `${prefix}:*`,
-    /** The kind of `key`, a key of this prefix (see the builders below). */
+    /** The kind of `key`, a key of this prefix (by the root its builder starts from). */
     kindOf(key: string): RedisKeyKind {
-      if (key.startsWith(`${prefix}:q:`)) return 'queues';
-      if (key.startsWith(`${prefix}:rate:`)) return 'rate samples';
-      if (key.startsWith(`${prefix}:meta:`)) return 'metadata';
-      if (!key.startsWith(`${prefix}:window:`)) return 'other';
-      if (key.endsWith(':sets')) return 'window sets';
-      if (key.endsWith(':long')) return 'long-term values';
+      if (key.startsWith(`${bullPrefix}:`)) return 'queues';
+      if (key.startsWith(rateRoot)) return 'rate samples';
+      if (key.startsWith(metaRoot)) return 'metadata';
+      if (!key.startsWith(windowRoot)) return 'other';
+      if (key.endsWith(SETS)) return 'window sets';
+      if (key.endsWith(LONG)) return 'long-term values';
       return 'window bookkeeping';
     },
     /** BullMQ's `prefix` option. */
-    bullPrefix: `${prefix}:q`,
-    nodeMeta: `${prefix}:meta:nodes`,
-    namespaceMeta: `${prefix}:meta:namespaces`,
-    podsOnNode: (nodeName: string): string => `${prefix}:meta:pods:${nodeName}`,
-    podsOnNodePattern: `${prefix}:meta:pods:*`,
+    bullPrefix,
+    nodeMeta: `${metaRoot}nodes`,
+    namespaceMeta: `${metaRoot}namespaces`,
+    podsOnNode: (nodeName: string): string => `${metaRoot}pods:${nodeName}`,
+    podsOnNodePattern: `${metaRoot}pods:*`,
     windowManifest: (windowStartMs: number): string => `${window(windowStartMs)}:manifest`,
-    windowSets: (windowStartMs: number): string => `${window(windowStartMs)}:sets`,
-    windowLong: (windowStartMs: number): string => `${window(windowStartMs)}:long`,
+    windowSets: (windowStartMs: number): string => `${window(windowStartMs)}${SETS}`,
+    windowLong: (windowStartMs: number): string => `${window(windowStartMs)}${LONG}`,
     windowOutcomes: (windowStartMs: number): string => `${window(windowStartMs)}:outcomes`,
     windowPartials: (windowStartMs: number): string => `${window(windowStartMs)}:partials`,
     windowSummary: (windowStartMs: number): string => `${window(windowStartMs)}:summary`,
     windowExports: (windowStartMs: number): string => `${window(windowStartMs)}:exports`,
     windowKept: (windowStartMs: number): string => `${window(windowStartMs)}:kept`,
-    rateState: (nodeName: string): string => `${prefix}:rate:${nodeName}`,
+    rateState: (nodeName: string): string => `${rateRoot}${nodeName}`,
     schedulerLease: `${prefix}:scheduler:lease`,
     lastWindow: `${prefix}:scheduler:last-window`,
     storeWindows: `${prefix}:store:windows`,
