@@ -113,7 +113,7 @@ export class ModelApi {
       if (s[2] === 'freecontainers') {
         if (s.length === 3) {
           if (!(await this.latestSet(metricSetKey.node(node)))) return notFound(`node ${node}`);
-          return ok((await this.latestSets(`node:${node}/container:*`)).map((x) => x.labels.container_name).sort());
+          return ok((await this.latestSets(metricSetKey.containersOf(metricSetKey.node(node)))).map((x) => x.labels.container_name).sort());
         }
         const key = metricSetKey.nodeContainer(node, s[3]!);
         if (s[4] === 'metrics' && s.length === 5) return this.metricNames(key, `free container ${s[3]}`);
@@ -134,7 +134,7 @@ export class ModelApi {
         if (s[4] === 'containers') {
           if (s.length === 5) {
             if (!(await this.latestSet(podKey))) return notFound(`pod ${namespace}/${pod}`);
-            return ok((await this.latestSets(`${podKey}/container:*`)).map((x) => x.labels.container_name).sort());
+            return ok((await this.latestSets(metricSetKey.containersOf(podKey))).map((x) => x.labels.container_name).sort());
           }
           const key = metricSetKey.podContainer(namespace, pod, s[5]!);
           if (s[6] === 'metrics' && s.length === 7) return this.metricNames(key, `container ${s[5]}`);

@@ -74,10 +74,12 @@ export class StoreReader {
         continue;
       }
       if (longTerm === undefined || labels) continue;
-      // The set's field, and its own key as a store written before fields were per pod had it.
+      // The set's field; for a container also its own key, where a store written before fields were per pod kept it.
       const field = longTermFieldOf(key);
-      const [fieldText, ownText] = await this.redis.hmget(this.keys.windowLong(windowStartMs), field, key);
-      const value = readLongTermValue(fieldText, field, key, longTerm) ?? readLongTermValue(ownText, key, key, longTerm);
+      const fields = field === key ? [field] : [field, key];
+      const texts = await this.redis.hmget(this.keys.windowLong(windowStartMs), ...fields);
+      let value: MetricValue | undefined;
+      for (let i = 0; i < fields.length && value === undefined; i++) value = readLongTermValue(texts[i], fields[i]!, key, longTerm);
       if (value !== undefined) points.push({ timestampMs: summary.windowEndMs, value });
     }
     return points;

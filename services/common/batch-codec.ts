@@ -29,7 +29,7 @@
  * upgrade.
  */
 import { normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
-import type { SampleClock } from './metrics.js';
+import { metricSetKey, type SampleClock } from './metrics.js';
 
 const CLOCKS: readonly Exclude<SampleClock, 'scrape'>[] = ['cpu', 'memory', 'network', 'fs', 'accelerator'];
 
@@ -210,17 +210,11 @@ export function encodeLongTermValues(set: MetricSet): string | undefined {
   return `${rate === undefined ? '' : rate.toString()}|${memory === undefined ? '' : memory.toString()}`;
 }
 
-const CONTAINER_OF_KEY = '/container:';
-
 /**
  * The `window:<W>:long` field holding a set's long-term values: its pod's key for a pod's
- * container, its node's for a system container, else its own key. (Namespace, pod and node names
- * cannot contain `/`.)
+ * container, its node's for a system container, else its own key.
  */
-export function longTermFieldOf(key: string): string {
-  const at = key.indexOf(CONTAINER_OF_KEY);
-  return at === -1 ? key : key.slice(0, at);
-}
+export const longTermFieldOf = (key: string): string => metricSetKey.parentOf(key);
 
 /** The `window:<W>:long` fields and values for `sets`, as flat HSET arguments. */
 export function encodeLongTermFields(sets: readonly MetricSet[]): string[] {

@@ -236,15 +236,25 @@ export function familyAndField(name: string): { family: string; field: string } 
   return slash < 0 ? { family: name, field: 'value' } : { family: name.slice(0, slash), field: name.slice(slash + 1) };
 }
 
+/** What joins a container's set key to its pod's or node's. */
+const CONTAINER_OF = '/container:';
+
 /** Heapster's metric-set keys (metrics/core/ms_keys.go). */
 export const metricSetKey = {
   podContainer: (namespace: string, pod: string, container: string): string =>
-    `namespace:${namespace}/pod:${pod}/container:${container}`,
+    `namespace:${namespace}/pod:${pod}${CONTAINER_OF}${container}`,
   pod: (namespace: string, pod: string): string => `namespace:${namespace}/pod:${pod}`,
   namespace: (namespace: string): string => `namespace:${namespace}`,
   node: (node: string): string => `node:${node}`,
-  nodeContainer: (node: string, container: string): string => `node:${node}/container:${container}`,
+  nodeContainer: (node: string, container: string): string => `node:${node}${CONTAINER_OF}${container}`,
   cluster: (): string => 'cluster',
+  /** The key of the pod or node a container's set belongs to; any other key itself. (Names cannot contain `/`.) */
+  parentOf: (key: string): string => {
+    const at = key.indexOf(CONTAINER_OF);
+    return at === -1 ? key : key.slice(0, at);
+  },
+  /** The pattern matching the keys of the containers under a pod's or node's key. */
+  containersOf: (parentKey: string): string => `${parentKey}${CONTAINER_OF}*`,
 };
 
 /** resource_id values Heapster gives filesystems. */
