@@ -115,6 +115,16 @@ export async function listPage<T>(kc: KubeConfig, path: string, query: Record<st
   return JSON.parse(text) as ListPage<T>;
 }
 
+/** Every page of a list, in order: `readPage` from no continue token, then from each page's. */
+export async function* listPages<T>(readPage: (continueToken: string | undefined) => Promise<ListPage<T>>): AsyncGenerator<ListPage<T>> {
+  let continueToken: string | undefined;
+  do {
+    const page = await readPage(continueToken);
+    yield page;
+    continueToken = page.metadata?.continue || undefined;
+  } while (continueToken);
+}
+
 export interface ListWatchHandlers<T> {
   upsert(object: T): void;
   remove(namespace: string, name: string): void;
@@ -179,17 +189,14 @@ export class ListWatch<T extends ApiObject> {
   /** Reads every page, then reports what the list no longer has as removed. */
   private async list(): Promise<void> {
     const seen = new Set<string>();
-    let continueToken: string | undefined;
     let version = '';
-    do {
-      const page = await this.readPage(continueToken);
+    for await (const page of listPages(this.readPage)) {
       for (const object of page.items) {
         seen.add(objectKey(object));
         this.handlers.upsert(object);
       }
-      continueToken = page.metadata?.continue || undefined;
       version = page.metadata?.resourceVersion ?? version;
-    } while (continueToken);
+    }
     for (const key of this.known) {
       if (seen.has(key)) continue;
       const [namespace, name] = key.split('/') as [string, string];

@@ -12,7 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import type { EventRecord, EventsExportJob } from '../common/jobs.js';
 import { JOB_ID, type RedisKeys } from '../common/keys.js';
-import { listPage, watchOnce, WatchGoneError, type ApiObject } from '../common/list-watch.js';
+import { listPage, listPages, watchOnce, WatchGoneError, type ApiObject } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
 import type { PipelineQueues } from '../common/queues.js';
 import { execOrThrow } from '../common/redis.js';
@@ -86,15 +86,12 @@ export class Eventer {
    * list's resourceVersion, saved only with the last page.
    */
   private async list(): Promise<string> {
-    let continueToken: string | undefined;
     let version = '';
-    do {
-      const page = await listPage<EventLike & ApiObject>(this.kc, '/api/v1/events', {}, continueToken);
+    for await (const page of listPages((token) => listPage<EventLike & ApiObject>(this.kc, '/api/v1/events', {}, token))) {
       for (const event of page.items) this.add(event);
-      continueToken = page.metadata?.continue || undefined;
       version = page.metadata?.resourceVersion ?? version;
-      if (continueToken) await this.flush();
-    } while (continueToken);
+      await this.flush();
+    }
     this.bufferedVersion = version;
     await this.flush();
     return version;
