@@ -254,6 +254,7 @@ export interface RedisMemory {
 async function redisMemoryByKind(client: Redis, keys: RedisKeys): Promise<RedisMemory> {
   const byKind: RedisMemory['byKind'] = {};
   const seen = new Set<string>();
+  let windowSetsKeys = 0;
   let cursor = '0';
   do {
     const [next, found] = await client.scan(cursor, 'MATCH', keys.allPattern, 'COUNT', 1000);
@@ -268,9 +269,9 @@ async function redisMemoryByKind(client: Redis, keys: RedisKeys): Promise<RedisM
     fresh.forEach((key, i) => {
       const kind = keys.kindOf(key);
       byKind[kind] = (byKind[kind] ?? 0) + (Number(replies[i]?.[1]) || 0);
+      if (kind === 'window sets') windowSetsKeys++;
     });
   } while (cursor !== '0');
-  const windowSetsKeys = [...seen].filter((key) => keys.kindOf(key) === 'window sets').length;
   const usedBytes = Number(/^used_memory:(\d+)/m.exec(await client.info('memory'))?.[1] ?? 0);
   return { usedBytes, byKind, windowSetsKeys };
 }
@@ -446,9 +447,6 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const servedAfter = await simulatorStats();
     const redisCommands = parseCommandStats(await client.info('commandstats'));
     const rewriteRunSeconds = redis.pid ? cpuTimes(redis.pid).children : 0;
-    const lastMeasured = measured[measured.length - 1]!;
-    const longTermBytesPerWindow = Number(await client.call('MEMORY', 'USAGE', keys.windowLong(lastMeasured.windowStartMs), 'SAMPLES', '0')) || 0;
-    const windowsHeld = (await summaries()).filter((s) => s.okNodes > 0).length;
     const roles: BenchResult['roles'] = {};
     for (const { role, pid } of pids) {
       const row = (roles[role] ??= { processes: 0, cpuSeconds: 0, peakRssBytes: 0 });
@@ -472,7 +470,11 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const redisRewriteRun = { seconds: rewriteRunSeconds, nodeScrapes: Math.max(1, servedAfter.summariesServed), inMeasuredWindowsSeconds: rewriteRunSeconds - redisChildrenBefore };
     if (roles.redis) roles.redis.cpuSeconds += (redisRewriteRun.seconds * scrapes) / redisRewriteRun.nodeScrapes;
     const pipelineRoles = Object.keys(roles).filter((r) => r !== 'simulate');
+    // Redis's memory is read after the roles' CPU: MEMORY USAGE of a large hash is Redis's CPU too.
     const redisMemory = await redisMemoryByKind(client, keys);
+    const lastMeasured = measured[measured.length - 1]!;
+    const longTermBytesPerWindow = Number(await client.call('MEMORY', 'USAGE', keys.windowLong(lastMeasured.windowStartMs), 'SAMPLES', '0')) || 0;
+    const windowsHeld = (await summaries()).filter((s) => s.okNodes > 0).length;
     const windowsFull = Math.ceil(LONG_RETENTION_MS / resolutionMs);
     const redisFullRetention = {
       windowsFull,
