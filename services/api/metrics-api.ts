@@ -170,7 +170,7 @@ export class MetricsApi {
   private async nodeMetrics(name: string | undefined, labelMatch: (l: Record<string, string>) => boolean, fieldMatch: (o: unknown) => boolean): Promise<ApiResponse> {
     const latest = await this.latest();
     const metas = await this.nodeMetas();
-    const sets = latest === undefined ? [] : name !== undefined ? [await this.store.set(metricSetKey.node(name), latest.windowStartMs)].filter((s): s is MetricSet => s !== undefined) : (await this.store.sets(latest.windowStartMs, 'node:*')).filter((s) => s.type === 'node');
+    const sets = latest === undefined ? [] : name !== undefined ? [await this.store.set(metricSetKey.node(name), latest.windowStartMs)].filter((s): s is MetricSet => s !== undefined) : await this.store.sets(latest.windowStartMs, metricSetKey.node(''), ['node']);
     const items = sets.flatMap((set) => {
       const usage = usageOf(set);
       const nodeName = set.labels[LABEL.nodename]!;
@@ -190,8 +190,8 @@ export class MetricsApi {
 
   private async podMetrics(namespace: string | undefined, name: string | undefined, labelMatch: (l: Record<string, string>) => boolean, fieldMatch: (o: unknown) => boolean): Promise<ApiResponse> {
     const latest = await this.latest();
-    const pattern = namespace === undefined ? 'namespace:*' : name === undefined ? `namespace:${namespace}/pod:*` : `${metricSetKey.pod(namespace, name)}*`;
-    const sets = latest === undefined ? [] : await this.store.sets(latest.windowStartMs, pattern);
+    const prefix = namespace === undefined ? metricSetKey.namespace('') : name === undefined ? metricSetKey.pod(namespace, '') : metricSetKey.pod(namespace, name);
+    const sets = latest === undefined ? [] : await this.store.sets(latest.windowStartMs, prefix, ['pod', 'pod_container']);
     const podLabels = new Map<string, Record<string, string>>();
     const metaByNode = new Map<string, PodMeta[]>();
     const labelsOf = async (set: MetricSet): Promise<Record<string, string>> => {

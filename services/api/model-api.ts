@@ -44,9 +44,10 @@ const segments = (path: string): string[] => path.split('/').filter((s) => s !==
 export class ModelApi {
   constructor(private readonly store: StoreReader) {}
 
-  private async latestSets(pattern: string): Promise<MetricSet[]> {
+  /** The latest window's sets whose key starts with `prefix`; with `types`, of those types only. */
+  private async latestSets(prefix: string, types?: readonly MetricSet['type'][]): Promise<MetricSet[]> {
     const latest = await this.store.latestWindow();
-    return latest === undefined ? [] : this.store.sets(latest, pattern);
+    return latest === undefined ? [] : this.store.sets(latest, prefix, types);
   }
 
   private async latestSet(key: string): Promise<MetricSet | undefined> {
@@ -85,7 +86,7 @@ export class ModelApi {
 
   /** Routes a path under /api/v1/model (and the two metric-export paths). */
   async handle(path: string, query: URLSearchParams): Promise<ApiResponse | undefined> {
-    if (path === '/api/v1/metric-export' || path === '/api/v1/metric-export/') return ok(toMetricExport(await this.latestSets('*')));
+    if (path === '/api/v1/metric-export' || path === '/api/v1/metric-export/') return ok(toMetricExport(await this.latestSets('')));
     if (path === '/api/v1/metric-export-schema' || path === '/api/v1/metric-export-schema/') {
       return ok({
         metrics: METRICS.map((m) => ({ name: m.name, description: m.description, type: m.kind, units: m.unit, value_type: m.valueType, labels: m.valueLabels })),
@@ -100,13 +101,13 @@ export class ModelApi {
     const at = all.indexOf('metrics');
     const s = at >= 0 && at < all.length - 1 ? [...all.slice(0, at + 1), all.slice(at + 1).join('/')] : all;
     if (s.length === 0) return ok(['metrics/', 'nodes/', 'namespaces/', 'debug/allkeys']);
-    if (s[0] === 'debug' && s[1] === 'allkeys' && s.length === 2) return ok((await this.latestSets('*')).map((set) => set.key).sort());
+    if (s[0] === 'debug' && s[1] === 'allkeys' && s.length === 2) return ok((await this.latestSets('')).map((set) => set.key).sort());
     if (s[0] === 'metrics') {
       if (s.length === 1) return this.metricNames(metricSetKey.cluster(), 'cluster');
       if (s.length === 2) return this.metric(metricSetKey.cluster(), 'cluster', s[1]!, query);
     }
     if (s[0] === 'nodes') {
-      if (s.length === 1) return ok((await this.latestSets('node:*')).filter((x) => x.type === 'node').map((x) => x.labels.nodename).sort());
+      if (s.length === 1) return ok((await this.latestSets(metricSetKey.node(''), ['node'])).map((x) => x.labels.nodename).sort());
       const node = s[1]!;
       if (s[2] === 'metrics' && s.length === 3) return this.metricNames(metricSetKey.node(node), `node ${node}`);
       if (s[2] === 'metrics' && s.length === 4) return this.metric(metricSetKey.node(node), `node ${node}`, s[3]!, query);
@@ -121,12 +122,12 @@ export class ModelApi {
       }
     }
     if (s[0] === 'namespaces') {
-      if (s.length === 1) return ok((await this.latestSets('namespace:*')).filter((x) => x.type === 'ns').map((x) => x.labels.namespace_name).sort());
+      if (s.length === 1) return ok((await this.latestSets(metricSetKey.namespace(''), ['ns'])).map((x) => x.labels.namespace_name).sort());
       const namespace = s[1]!;
       if (s[2] === 'metrics' && s.length === 3) return this.metricNames(metricSetKey.namespace(namespace), `namespace ${namespace}`);
       if (s[2] === 'metrics' && s.length === 4) return this.metric(metricSetKey.namespace(namespace), `namespace ${namespace}`, s[3]!, query);
       if (s[2] === 'pods') {
-        if (s.length === 3) return ok((await this.latestSets(`namespace:${namespace}/pod:*`)).filter((x) => x.type === 'pod').map((x) => x.labels.pod_name).sort());
+        if (s.length === 3) return ok((await this.latestSets(metricSetKey.pod(namespace, ''), ['pod'])).map((x) => x.labels.pod_name).sort());
         const pod = s[3]!;
         const podKey = metricSetKey.pod(namespace, pod);
         if (s[4] === 'metrics' && s.length === 5) return this.metricNames(podKey, `pod ${namespace}/${pod}`);

@@ -4,10 +4,11 @@
  * of one set over a time range. Read-only; any number of API replicas may read one store.
  */
 import type { Redis } from 'ioredis';
-import { decodeMetricSet, LONG_TERM_METRICS, longTermFieldOf, readLongTermValue } from '../common/batch-codec.js';
+import { LONG_TERM_METRICS, longTermFieldOf, readLongTermValue } from '../common/batch-codec.js';
 import type { WindowSummary } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { MetricSet, MetricValue } from '../common/metric-set.js';
+import { StagedSets } from '../common/staging.js';
 
 export interface Point {
   /** The window's end (Heapster's batch timestamp), ms since epoch. */
@@ -16,10 +17,14 @@ export interface Point {
 }
 
 export class StoreReader {
+  private readonly staged: StagedSets;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.staged = new StagedSets(redis, keys);
+  }
 
   /** Window starts the store holds, oldest first, within [fromMs, toMs]. */
   async windows(fromMs = -Infinity, toMs = Infinity): Promise<number[]> {
@@ -38,21 +43,13 @@ export class StoreReader {
   }
 
   /** One set of a window; undefined once the window's full data expired. */
-  async set(key: string, windowStartMs: number): Promise<MetricSet | undefined> {
-    const text = await this.redis.hget(this.keys.windowSets(windowStartMs), key);
-    return text ? decodeMetricSet(text) : undefined;
+  set(key: string, windowStartMs: number): Promise<MetricSet | undefined> {
+    return this.staged.set(windowStartMs, key);
   }
 
-  /** Every set of a window whose key matches `pattern` (Redis glob, e.g. `node:*`). */
-  async sets(windowStartMs: number, pattern = '*'): Promise<MetricSet[]> {
-    const sets: MetricSet[] = [];
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.hscan(this.keys.windowSets(windowStartMs), cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      for (let i = 1; i < flat.length; i += 2) sets.push(decodeMetricSet(flat[i]!));
-    } while (cursor !== '0');
-    return sets;
+  /** Every set of a window whose key starts with `prefix` (e.g. `node:`; '' for all); with `types`, of those types only. */
+  sets(windowStartMs: number, prefix = '', types?: readonly MetricSet['type'][]): Promise<MetricSet[]> {
+    return this.staged.withPrefix(windowStartMs, prefix, types);
   }
 
   /**

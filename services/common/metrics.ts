@@ -238,6 +238,7 @@ export function familyAndField(name: string): { family: string; field: string } 
 
 /** What joins a container's set key to its pod's or node's. */
 const CONTAINER_OF = '/container:';
+const NODE_ROOT = 'node:';
 
 /** Heapster's metric-set keys (metrics/core/ms_keys.go). */
 export const metricSetKey = {
@@ -245,16 +246,22 @@ export const metricSetKey = {
     `namespace:${namespace}/pod:${pod}${CONTAINER_OF}${container}`,
   pod: (namespace: string, pod: string): string => `namespace:${namespace}/pod:${pod}`,
   namespace: (namespace: string): string => `namespace:${namespace}`,
-  node: (node: string): string => `node:${node}`,
-  nodeContainer: (node: string, container: string): string => `node:${node}${CONTAINER_OF}${container}`,
+  node: (node: string): string => `${NODE_ROOT}${node}`,
+  nodeContainer: (node: string, container: string): string => `${NODE_ROOT}${node}${CONTAINER_OF}${container}`,
   cluster: (): string => 'cluster',
   /** The key of the pod or node a container's set belongs to; any other key itself. (Names cannot contain `/`.) */
   parentOf: (key: string): string => {
     const at = key.indexOf(CONTAINER_OF);
     return at === -1 ? key : key.slice(0, at);
   },
-  /** The pattern matching the keys of the containers under a pod's or node's key. */
-  containersOf: (parentKey: string): string => `${parentKey}${CONTAINER_OF}*`,
+  /** The prefix of the keys of the containers under a pod's or node's key. */
+  containersOf: (parentKey: string): string => `${parentKey}${CONTAINER_OF}`,
+  /** The node a node's or system container's key names; undefined for any other key. */
+  nodeNameOf: (key: string): string | undefined => {
+    if (!key.startsWith(NODE_ROOT)) return undefined;
+    const at = key.indexOf(CONTAINER_OF);
+    return key.slice(NODE_ROOT.length, at === -1 ? undefined : at);
+  },
 };
 
 /** resource_id values Heapster gives filesystems. */

@@ -5,10 +5,10 @@
  * A write must be idempotent: the same window written twice leaves one copy.
  */
 import type { Redis } from 'ioredis';
-import { decodeMetricSet } from '../common/batch-codec.js';
 import type { EventRecord, WindowSummary } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
 import type { MetricSet } from '../common/metric-set.js';
+import { StagedSets } from '../common/staging.js';
 
 export interface WindowBatch {
   readonly summary: WindowSummary;
@@ -31,22 +31,13 @@ export class WindowGoneError extends Error {
   }
 }
 
-/** A finalized window as staged in Redis; read in chunks with HSCAN so memory stays flat. */
+/** A finalized window as staged in Redis; read in chunks so memory stays flat. */
 export async function stagedWindow(redis: Redis, keys: RedisKeys, windowStartMs: number): Promise<WindowBatch> {
   const summaryText = await redis.get(keys.windowSummary(windowStartMs));
   if (!summaryText) throw new WindowGoneError(windowStartMs);
   const summary = JSON.parse(summaryText) as WindowSummary;
   return {
     summary,
-    async *chunks() {
-      let cursor = '0';
-      do {
-        const [next, flat] = await redis.hscan(keys.windowSets(windowStartMs), cursor, 'COUNT', 2000);
-        cursor = next;
-        const sets: MetricSet[] = [];
-        for (let i = 1; i < flat.length; i += 2) sets.push(decodeMetricSet(flat[i]!));
-        if (sets.length > 0) yield sets;
-      } while (cursor !== '0');
-    },
+    chunks: () => new StagedSets(redis, keys).chunks(windowStartMs),
   };
 }

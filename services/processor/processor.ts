@@ -1,7 +1,7 @@
 /**
  * The processor's Redis side: `processScrape` loads a node's context and previous sample, runs
  * `processNode` and stages the result for its window; `finalizeWindow` rolls a window up and hands
- * it to the sinks. Idempotent by construction: staging is a hash field per set (a retried scrape
+ * it to the sinks. Idempotent by construction: staging writes a node's hash fields (a retried scrape
  * overwrites, never adds), the rate state keeps samples by window so a retry of window W still
  * computes against W's predecessor, and the finalizer only overwrites and adds jobs with
  * deterministic ids.
@@ -14,8 +14,8 @@
  * scrapers. The processor role finalizes windows.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import { decodeMetricSets, encodeMetricSets } from '../common/batch-codec.js';
-import { stageMetricSets } from '../common/staging.js';
+import { decodeMetricSets, encodeMetricSets, packText, unpackText } from '../common/batch-codec.js';
+import { stageMetricSets, stageNodeSets } from '../common/staging.js';
 import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
 import type { NamespaceMeta, NodeMeta, NodeRecord, PodMeta, ScrapedNode, WindowManifest, WindowSummary } from '../common/jobs.js';
 import { JOB_ID, type RedisKeys } from '../common/keys.js';
@@ -107,7 +107,7 @@ async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowS
   const reads = redis.pipeline().exists(keys.windowSummary(windowStartMs));
   if (withContext) {
     reads.get(keys.podsOnNode(nodeName)).hget(keys.nodeMeta, nodeName).hkeys(keys.rateState(nodeName));
-    if (guessedPrevious !== undefined) reads.hget(keys.rateState(nodeName), String(guessedPrevious));
+    if (guessedPrevious !== undefined) reads.hgetBuffer(keys.rateState(nodeName), String(guessedPrevious));
   }
   const replies = await reads.exec();
   const reply = <T>(i: number): T => {
@@ -119,8 +119,8 @@ async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowS
   if (!withContext) return { manifest, finalized, context: undefined };
   const rateWindows = reply<string[]>(3).map(Number);
   const previousWindow = predecessorOf(rateWindows, windowStartMs);
-  let previousSample: string | null = null;
-  if (previousWindow !== undefined) previousSample = previousWindow === guessedPrevious ? reply<string | null>(4) : await redis.hget(keys.rateState(nodeName), String(previousWindow));
+  let previousSample: Buffer | null = null;
+  if (previousWindow !== undefined) previousSample = previousWindow === guessedPrevious ? reply<Buffer | null>(4) : await redis.hgetBuffer(keys.rateState(nodeName), String(previousWindow));
   const context = { podsText: reply<string | null>(1), nodeText: reply<string | null>(2), rateWindows, previousSample, namespaces };
   return { manifest, finalized, context };
 }
@@ -179,7 +179,7 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
   }
   if (sets !== undefined && context !== undefined) {
     const { podsText, nodeText, rateWindows, previousSample, namespaces } = context;
-    const previous = previousSample === null ? [] : decodeMetricSets(previousSample);
+    const previous = previousSample === null ? [] : decodeMetricSets(unpackText(previousSample));
     const result = processNode(sets, previous, {
       nodeName,
       node: nodeText ? (JSON.parse(nodeText) as NodeMeta) : undefined,
@@ -188,11 +188,12 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
     }, deps.enrich);
     record = { ...outcome, metricSets: result.sets.length, rateSkips: result.skipped };
     const stale = rateWindows.filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
-    staging.hset(keys.rateState(nodeName), String(windowStartMs), encodeMetricSets(result.rateSample));
+    // Packed: ~11 KB of JSON at 30 pods, ~2.7 KB packed (two are kept per node).
+    staging.hset(keys.rateState(nodeName), String(windowStartMs), packText(encodeMetricSets(result.rateSample)));
     if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
     staging.pexpire(keys.rateState(nodeName), deps.stagingTtlMs);
     if (!finalized) {
-      stageMetricSets(staging, keys, windowStartMs, result.sets, deps.stagingTtlMs);
+      stageNodeSets(staging, keys, windowStartMs, nodeName, result.sets, deps.stagingTtlMs);
       staging.hset(keys.windowPartials(windowStartMs), nodeName, JSON.stringify(result.partial));
     }
   }

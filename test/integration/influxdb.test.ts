@@ -31,7 +31,7 @@ describe('InfluxDB sink (real InfluxDB 1.x, both Heapster schemas)', () => {
     const window = await harness.nextWindow(first.windowStartMs, (s) => s.okNodes === NODES);
     await harness.waitForExport('influxdb', window.windowStartMs);
     await harness.waitForExport('influxdb-2', window.windowStartMs);
-    const nodes = (await harness.store.sets(window.windowStartMs, 'node:*')).filter((s) => s.type === 'node');
+    const nodes = await harness.store.sets(window.windowStartMs, 'node:', ['node']);
     const at = `time = ${window.windowEndMs}ms`;
     // Default schema: a measurement per metric, field `value`, labels as tags.
     const perNode = await influx.query('k8s', `SELECT "value" FROM "cpu/usage_rate" WHERE "type" = 'node' AND ${at} GROUP BY "nodename"`);

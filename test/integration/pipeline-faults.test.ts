@@ -28,7 +28,7 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.match(window.failedNodes[error500!]!, /^http_error: .*HTTP 500/);
     assert.match(window.failedNodes[malformed!]!, /^bad_summary: /);
     assert.match(window.failedNodes[refuse!]!, /^(refused|truncated): /);
-    const nodes = (await harness.store.sets(window.windowStartMs, 'node:*')).filter((s) => s.type === 'node');
+    const nodes = await harness.store.sets(window.windowStartMs, 'node:', ['node']);
     const healthy = harness.simulator.cluster.nodes.slice(4);
     assert.deepEqual(nodes.map((s) => s.labels.nodename).sort(), healthy.map((n) => n.name));
     for (const node of healthy) {
@@ -51,7 +51,7 @@ describe('pipeline under faults (Redis, simulator)', () => {
     await harness.startAll();
     const window = await harness.waitForWindow((s) => s.expectedNodes === 2);
     assert.deepEqual([window.okNodes, window.failedNodes], [2, {}]);
-    const nodes = (await harness.store.sets(window.windowStartMs, 'node:*')).filter((s) => s.type === 'node');
+    const nodes = await harness.store.sets(window.windowStartMs, 'node:', ['node']);
     assert.deepEqual(nodes.map((s) => s.labels.nodename).sort(), [large, normal].sort());
   });
 
@@ -81,7 +81,7 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.deepEqual(Object.keys(outcomes).sort(), harness.simulator.cluster.nodes.map((n) => n.name).sort(), 'one outcome per node');
     const job = await harness.runtime.queues.scrape.getJob(JOB_ID.scrape(slowNode, windowStartMs));
     assert.equal(await job?.getState(), 'completed');
-    const nodes = (await harness.store.sets(windowStartMs, 'node:*')).filter((s) => s.type === 'node');
+    const nodes = await harness.store.sets(windowStartMs, 'node:', ['node']);
     assert.equal(nodes.length, 3);
   });
 

@@ -6,7 +6,7 @@ import { StoreReader } from '../../services/api/store.js';
 import type { WindowSummary } from '../../services/common/jobs.js';
 import { redisKeys } from '../../services/common/keys.js';
 import type { MetricSet } from '../../services/common/metric-set.js';
-import { stageMetricSets } from '../../services/common/staging.js';
+import { StagedSets, stageMetricSets, stageNodeSets } from '../../services/common/staging.js';
 import type { WindowBatch } from '../../services/exporter/sink.js';
 import { releaseStaging } from '../../services/exporter/exporter.js';
 import { StoreSink } from '../../services/exporter/sinks/store.js';
@@ -112,6 +112,54 @@ describe('short-term store (real Redis)', () => {
     assert.deepEqual((await reader.series(POD, 'cpu/usage_rate', olderMs + 1, olderMs + 60_000)).map((p) => p.value), [7]);
     assert.deepEqual((await reader.series(nginx, 'memory/usage', olderMs + 1, olderMs + 60_000)).map((p) => p.value), [6], 'not the pod\'s value of the pod\'s field');
     assert.deepEqual(await reader.series(sidecar, 'cpu/usage_rate', olderMs + 1, olderMs + 60_000), []);
+  });
+
+  it('stages a node\'s sets in one packed field and finds every set by key, by prefix and by type; sinks read each once; a store written one field per set reads the same', async () => {
+    const reader = new StoreReader(redis, keys);
+    const other = 'namespace:default/pod:web-10';
+    const setsOf = (windowStartMs: number): MetricSet[] => [
+      podSet('node:n1', 'node', windowStartMs, 1000, 2000),
+      podSet('node:n1/container:kubelet', 'sys_container', windowStartMs, 10, 20),
+      podSet(POD, 'pod', windowStartMs, 300, 400),
+      podSet(`${POD}/container:nginx`, 'pod_container', windowStartMs, 100, 150),
+      podSet(other, 'pod', windowStartMs, 30, 40),
+      podSet(`${other}/container:app`, 'pod_container', windowStartMs, 30, 40),
+      podSet('namespace:kube-system/pod:dns', 'pod', windowStartMs, 5, 6),
+    ];
+    const rollups = (windowStartMs: number): MetricSet[] => [podSet('namespace:default', 'ns', windowStartMs, 330, 440), podSet('cluster', 'cluster', windowStartMs, 1000, 2000)];
+    const packedMs = 7_200_000;
+    const perSetMs = packedMs + 60_000;
+    for (const [windowStartMs, stage] of [
+      [packedMs, (m: ReturnType<Redis['multi']>) => stageNodeSets(m, keys, packedMs, 'n1', setsOf(packedMs), 60_000)],
+      [perSetMs, (m: ReturnType<Redis['multi']>) => stageMetricSets(m, keys, perSetMs, setsOf(perSetMs), 60_000)],
+    ] as const) {
+      const staging = redis.multi();
+      stage(staging);
+      stageMetricSets(staging, keys, windowStartMs, rollups(windowStartMs), 60_000);
+      await staging.exec();
+    }
+    const fields = (await redis.hkeys(keys.windowSets(packedMs))).sort();
+    assert.deepEqual(fields, ['@n1', 'cluster', 'namespace:default', 'namespace:default/pod:web-1', 'namespace:default/pod:web-10', 'namespace:kube-system/pod:dns', 'node:n1'], 'the node\'s own set, one packed field, a reference per pod and the roll-ups');
+    assert.ok((await redis.hstrlen(keys.windowSets(packedMs), '@n1')) < 7 * 300, 'the packed field is smaller than its sets\' JSON');
+    const keysOf = (sets: MetricSet[]): string[] => sets.map((set) => set.key).sort();
+    for (const windowStartMs of [packedMs, perSetMs]) {
+      const all = [...setsOf(windowStartMs), ...rollups(windowStartMs)];
+      for (const set of all) assert.deepEqual(await reader.set(set.key, windowStartMs), set, `${set.key} at ${windowStartMs}`);
+      assert.equal(await reader.set(`${POD}/container:gone`, windowStartMs), undefined);
+      assert.equal(await reader.set('namespace:default/pod:gone', windowStartMs), undefined);
+      assert.equal(await reader.set('node:n2/container:kubelet', windowStartMs), undefined);
+      assert.deepEqual(keysOf(await reader.sets(windowStartMs)), keysOf(all), 'every set');
+      const under = (prefix: string, types?: MetricSet['type'][]): string[] => keysOf(all.filter((set) => set.key.startsWith(prefix) && (!types || types.includes(set.type))));
+      for (const [prefix, types] of [
+        ['node:', undefined], ['node:', ['node']], ['namespace:', ['ns']], ['namespace:default/pod:', ['pod']], ['namespace:default/pod:', undefined],
+        [POD, ['pod', 'pod_container']], [`${POD}/container:`, undefined], ['node:n1/container:', undefined], ['namespace:kube-system/', undefined], ['nothing:', undefined],
+      ] as [string, MetricSet['type'][] | undefined][]) {
+        assert.deepEqual(keysOf(await reader.sets(windowStartMs, prefix, types)), under(prefix, types), `${prefix} ${types?.join(',') ?? ''} at ${windowStartMs}`);
+      }
+      const chunked: MetricSet[] = [];
+      for await (const chunk of new StagedSets(redis, keys).chunks(windowStartMs)) chunked.push(...chunk);
+      assert.deepEqual(keysOf(chunked), keysOf(all), 'a sink reads every set once');
+    }
   });
 
   it('keeps a window for a slower sink past the store\'s retention, then frees it when that sink has written it', async () => {
