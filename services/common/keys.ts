@@ -22,6 +22,8 @@
  *   P:window:<W>:kept               hash "sets"|"long" -> ms since epoch until which the store keeps them
  *   P:rate:<node>                   hash W -> rate sample of the node's sets at window W
  *   P:scheduler:lease               string: the scheduler replica that enqueues (PX-expiring)
+ *   P:scrapers                      sorted set of live scraper ids by their last heartbeat (ms): who
+ *                                   works which scrape shard (scraper/shards.ts)
  *   P:scheduler:last-window         string: the manifest of the newest window enqueued (for /livez)
  *   P:store:windows                 sorted set of the window starts the store holds (score = W)
  *   P:store:summaries               hash W -> WindowSummary JSON
@@ -35,9 +37,28 @@
 
 export const DEFAULT_REDIS_PREFIX = 'podometer';
 
+/**
+ * Scrape jobs are spread over this many queues (`scrape-<shard>`), a node always to the same one
+ * (`scrapeShardOf`), and each scraper works the shards it holds (scraper/shards.ts). So a node is
+ * scraped by the same scraper window after window, and each scraper keeps a connection to its
+ * share of the kubelets only: a kept TLS connection costs a scraper ~0.11 MiB, and with one queue
+ * every scraper came to hold one to every kubelet. Fixed, so that every version's scheduler and
+ * scrapers agree; more scrapers than shards would leave some idle.
+ */
+export const SCRAPE_SHARDS = 16;
+
+/** The scrape queue shard of a node: FNV-1a of its name, mod SCRAPE_SHARDS. */
+export function scrapeShardOf(nodeName: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < nodeName.length; i++) hash = Math.imul(hash ^ nodeName.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % SCRAPE_SHARDS;
+}
+
 /** Queue names. Each sink has its own export queue so that one slow sink holds up no other. */
 export const QUEUE = {
-  scrape: 'scrape',
+  scrape: (shard: number): string => `scrape-${shard}`,
+  /** What a queue's name says it holds: `scrape` for every scrape shard, else the name itself (self-metrics' label). */
+  familyOf: (queueName: string): string => (/^scrape-\d+$/.test(queueName) ? 'scrape' : queueName),
   finalize: 'finalize',
   export: (sink: string): string => `export-${sink}`,
 } as const;
@@ -93,6 +114,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     windowKept: (windowStartMs: number): string => `${window(windowStartMs)}:kept`,
     rateState: (nodeName: string): string => `${rateRoot}${nodeName}`,
     schedulerLease: `${prefix}:scheduler:lease`,
+    scrapers: `${prefix}:scrapers`,
     lastWindow: `${prefix}:scheduler:last-window`,
     storeWindows: `${prefix}:store:windows`,
     storeSummaries: `${prefix}:store:summaries`,

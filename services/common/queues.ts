@@ -6,7 +6,7 @@
 import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ExportJob, FinalizeJob, ScrapeJob } from './jobs.js';
-import { QUEUE, type RedisKeys } from './keys.js';
+import { QUEUE, SCRAPE_SHARDS, type RedisKeys } from './keys.js';
 import { throttledWarning, type Logger } from './logger.js';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -17,7 +17,10 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 };
 
 export interface PipelineQueues {
-  scrape: Queue<ScrapeJob>;
+  /** The scrape queue of one shard (`scrapeShardOf(node)`). */
+  scrape(shard: number): Queue<ScrapeJob>;
+  /** The scrape queue of every shard. */
+  scrapeShards(): Queue<ScrapeJob>[];
   finalize: Queue<FinalizeJob>;
   export(sink: string): Queue<ExportJob>;
   all(): Queue[];
@@ -33,18 +36,23 @@ export function openQueues(connection: Redis, keys: RedisKeys, logger: Logger): 
     queue.on('error', (error: Error) => warn({ queue: name, error: error.message }));
     return queue;
   };
-  const scrape = open<ScrapeJob>(QUEUE.scrape);
+  const scrape = Array.from({ length: SCRAPE_SHARDS }, (_, shard) => open<ScrapeJob>(QUEUE.scrape(shard)));
   const finalize = open<FinalizeJob>(QUEUE.finalize);
   const exports = new Map<string, Queue<ExportJob>>();
   const queues = {
-    scrape,
+    scrape(shard: number): Queue<ScrapeJob> {
+      const queue = scrape[shard];
+      if (!queue) throw new RangeError(`no scrape shard ${shard} (0-${SCRAPE_SHARDS - 1})`);
+      return queue;
+    },
+    scrapeShards: (): Queue<ScrapeJob>[] => [...scrape],
     finalize,
     export(sink: string): Queue<ExportJob> {
       let queue = exports.get(sink);
       if (!queue) exports.set(sink, (queue = open<ExportJob>(QUEUE.export(sink))));
       return queue;
     },
-    all: (): Queue[] => [scrape, finalize, ...exports.values()] as Queue[],
+    all: (): Queue[] => [...scrape, finalize, ...exports.values()] as Queue[],
     close: async (): Promise<void> => {
       for (const queue of queues.all()) await queue.close();
     },

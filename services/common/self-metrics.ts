@@ -9,7 +9,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { NodeRecord, WindowSummary } from './jobs.js';
-import type { RedisKeys } from './keys.js';
+import { QUEUE, type RedisKeys } from './keys.js';
 import type { PipelineQueues } from './queues.js';
 
 /** How often the event-loop delay is sampled (ms). */
@@ -47,10 +47,16 @@ export class SelfMetrics {
       new Gauge({
         name: 'podometer_queue_jobs', help: 'Jobs in each queue, by state.', labelNames: ['queue', 'state'], registers: [this.registry],
         async collect() {
+          // The scrape shards are summed into one `scrape` series per state.
+          const jobs = new Map<string, Record<string, number>>();
           for (const queue of queues.all()) {
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
-            for (const [state, n] of Object.entries(counts)) this.set({ queue: queue.name, state }, n);
+            const family = QUEUE.familyOf(queue.name);
+            const sums = jobs.get(family) ?? {};
+            for (const [state, n] of Object.entries(counts)) sums[state] = (sums[state] ?? 0) + n;
+            jobs.set(family, sums);
           }
+          for (const [queue, counts] of jobs) for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
         },
       });
     }

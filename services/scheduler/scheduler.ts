@@ -6,9 +6,10 @@
  * third of a window). A second enqueue of the same window, by any replica, adds nothing: the
  * manifest is written only if absent and every job id is deterministic.
  */
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FinalizeJob, ScrapeJob, WindowManifest } from '../common/jobs.js';
-import { JOB_ID, type RedisKeys } from '../common/keys.js';
+import { JOB_ID, scrapeShardOf, type RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import type { PipelineQueues } from '../common/queues.js';
 import type { ClusterMetadata } from './discovery.js';
@@ -119,14 +120,20 @@ export class Scheduler {
     // failover) could add it again: until the deadline, and a minute more. Keeping them for 15 min
     // held 100,000+ job hashes in Redis at 10,000 nodes.
     const keptAfterCompleteSeconds = Math.ceil(Math.max(0, manifest.deadlineMs - now) / 1000) + 60;
-    const jobs = manifest.expectedNodes.flatMap((nodeName) => {
+    const jobsByShard = new Map<number, Parameters<Queue<ScrapeJob>['addBulk']>[0]>();
+    for (const nodeName of manifest.expectedNodes) {
       const url = urls.get(nodeName);
-      if (!url) return [];
+      if (!url) continue;
       const data: ScrapeJob = { windowStartMs, nodeName, kubeletUrl: url, deadlineMs: manifest.deadlineMs };
       const delay = Math.max(0, manifest.scrapeAtMs + scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) - now);
-      return [{ name: 'scrape', data, opts: { jobId: JOB_ID.scrape(nodeName, windowStartMs), delay, attempts: 3, removeOnComplete: { age: keptAfterCompleteSeconds } } }];
-    });
-    for (let i = 0; i < jobs.length; i += 1000) await this.queues.scrape.addBulk(jobs.slice(i, i + 1000));
+      const shard = scrapeShardOf(nodeName);
+      const jobs = jobsByShard.get(shard) ?? [];
+      jobs.push({ name: 'scrape', data, opts: { jobId: JOB_ID.scrape(nodeName, windowStartMs), delay, attempts: 3, removeOnComplete: { age: keptAfterCompleteSeconds } } });
+      jobsByShard.set(shard, jobs);
+    }
+    for (const [shard, jobs] of jobsByShard) {
+      for (let i = 0; i < jobs.length; i += 1000) await this.queues.scrape(shard).addBulk(jobs.slice(i, i + 1000));
+    }
     const finalize: FinalizeJob = { windowStartMs };
     await this.queues.finalize.add('finalize', finalize, { jobId: JOB_ID.finalize(windowStartMs), delay: Math.max(0, manifest.deadlineMs - now) });
     this.lastEnqueuedWindowMs = windowStartMs;

@@ -1,7 +1,8 @@
 /**
  * `podometer scraper`: scrape workers; run as many as the cluster needs. Each scrape job fetches
  * one node's summary and processes it (rates, enrichment, staging; processor/processor.ts) in the
- * same job, so a scraper's CPU goes mostly to processing: scale scrapers by CPU.
+ * same job, so a scraper's CPU goes mostly to processing: scale scrapers by CPU. Scrapers share the
+ * scrape queue's shards among them (shards.ts), so each node stays with one scraper.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { nodeProcessingFrom } from '../processor/main.js';
 import { processScrape } from '../processor/processor.js';
 import { KubeletClient } from './kubelet-client.js';
 import { scrapeNode } from './scrape.js';
+import { ShardWorkers } from './shards.js';
 
 export const SCRAPER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, SCRAPER_OPTIONS, PROCESSING_OPTIONS);
 
@@ -40,33 +42,47 @@ export function kubeletClientFrom(get: ConfigReader): KubeletClient {
   });
 }
 
-export function startScraper(runtime: Runtime, get: ConfigReader): Service {
+export function startScraper(runtime: Runtime, get: ConfigReader): Service & { shards: ShardWorkers } {
   const client = kubeletClientFrom(get);
   const maxResponseBytes = get.number('kubelet-max-response-bytes');
   const processing = nodeProcessingFrom(runtime, get);
-  const worker = startWorker<ScrapeJob>({
-    queue: QUEUE.scrape,
-    connection: runtime.queueRedis,
+  const shards = new ShardWorkers({
+    redis: runtime.redis,
     keys: runtime.keys,
+    heartbeatMs: Math.max(250, Math.round(runtime.lockDurationMs / 4)),
+    expireMs: runtime.lockDurationMs,
     concurrency: get.number('scraper-concurrency'),
-    lockDurationMs: runtime.lockDurationMs,
     logger: runtime.logger,
-    handle: async (job) => {
-      const scraped = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
-      runtime.metrics.scraped(job.nodeName, scraped.outcome);
-      if (scraped.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: scraped.outcome.reason, error: scraped.outcome.message });
-      // A retried job (its worker died, or Redis failed mid-way) scrapes and processes again:
-      // processing overwrites the node's staging fields and outcome, so nothing is counted twice.
-      const record = await processScrape(scraped, processing);
-      runtime.metrics.processed(record);
-      return record.status;
-    },
+    startShard: (shard, concurrency) =>
+      startWorker<ScrapeJob>({
+        queue: QUEUE.scrape(shard),
+        connection: runtime.queueRedis,
+        keys: runtime.keys,
+        concurrency,
+        lockDurationMs: runtime.lockDurationMs,
+        logger: runtime.logger,
+        handle: async (job) => {
+          const scraped = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
+          runtime.metrics.scraped(job.nodeName, scraped.outcome);
+          if (scraped.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: scraped.outcome.reason, error: scraped.outcome.message });
+          // A retried job (its worker died, or Redis failed mid-way) scrapes and processes again:
+          // processing overwrites the node's staging fields and outcome, so nothing is counted twice.
+          const record = await processScrape(scraped, processing);
+          runtime.metrics.processed(record);
+          return record.status;
+        },
+      }),
   });
+  shards.start();
+  let stopped: Promise<void> | undefined;
   return {
-    stop: async () => {
-      await worker.close();
-      await client.close();
-    },
+    shards,
+    // Once: a second stop (the role's and a test's, say) waits for the first.
+    stop: () =>
+      (stopped ??= (async () => {
+        await shards.stop();
+        await client.close();
+      })()),
   };
 }
 

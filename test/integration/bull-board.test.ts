@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { request } from 'undici';
 import { startApi } from '../../services/api/main.js';
-import { JOB_ID } from '../../services/common/keys.js';
+import { JOB_ID, SCRAPE_SHARDS } from '../../services/common/keys.js';
 import { openRuntime } from '../../services/common/runtime.js';
 import { PipelineHarness } from '../pipeline-harness.js';
 import { scratchDir } from '../helpers.js';
@@ -48,7 +48,7 @@ describe('Bull Board in headless Chromium', () => {
     while ((await (await queue.getJob(jobId))?.getState()) !== 'failed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const page = await browser.newPage();
     await page.goto(`${harness.apiUrl}/queues`);
-    for (const name of ['scrape', 'finalize', 'export-store', 'export-influxdb']) {
+    for (const name of ['scrape-0', `scrape-${SCRAPE_SHARDS - 1}`, 'finalize', 'export-store', 'export-influxdb']) {
       await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
     }
     await page.goto(`${harness.apiUrl}/queues/queue/export-influxdb?status=failed`);

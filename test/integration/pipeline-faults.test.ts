@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { JOB_ID } from '../../services/common/keys.js';
+import { JOB_ID, scrapeShardOf } from '../../services/common/keys.js';
 import { metricSetKey } from '../../services/common/metrics.js';
 import { PipelineHarness } from '../pipeline-harness.js';
 
@@ -66,7 +66,7 @@ describe('pipeline under faults (Redis, simulator)', () => {
     let windowStartMs = 0;
     const waitUntil = Date.now() + 20_000;
     while (windowStartMs === 0 && Date.now() < waitUntil) {
-      const active = await harness.runtime.queues.scrape.getActive();
+      const active = await harness.runtime.queues.scrape(scrapeShardOf(slowNode)).getActive();
       windowStartMs = active.find((j) => j.data.nodeName === slowNode)?.data.windowStartMs ?? 0;
       if (windowStartMs === 0) await new Promise((r) => setTimeout(r, 50));
     }
@@ -79,7 +79,7 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.deepEqual(window.missedNodes, []);
     const outcomes = await harness.runtime.redis.hgetall(harness.runtime.keys.windowOutcomes(windowStartMs));
     assert.deepEqual(Object.keys(outcomes).sort(), harness.simulator.cluster.nodes.map((n) => n.name).sort(), 'one outcome per node');
-    const job = await harness.runtime.queues.scrape.getJob(JOB_ID.scrape(slowNode, windowStartMs));
+    const job = await harness.runtime.queues.scrape(scrapeShardOf(slowNode)).getJob(JOB_ID.scrape(slowNode, windowStartMs));
     assert.equal(await job?.getState(), 'completed');
     const nodes = await harness.store.sets(windowStartMs, 'node:', ['node']);
     assert.equal(nodes.length, 3);

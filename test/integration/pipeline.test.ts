@@ -123,7 +123,7 @@ describe('pipeline through real queues (Redis, simulator)', () => {
     const w1 = await harness.nextWindow(start, (s) => s.okNodes === NODES);
     const w2 = await harness.nextWindow(w1.windowStartMs, (s) => s.okNodes === NODES);
     for (const windowStartMs of [w1.windowStartMs, w2.windowStartMs]) {
-      const jobs = (await runtime.queues.scrape.getJobs(['completed', 'active', 'waiting', 'delayed'])).filter((j) => j.data.windowStartMs === windowStartMs);
+      const jobs = (await Promise.all(runtime.queues.scrapeShards().map((queue) => queue.getJobs(['completed', 'active', 'waiting', 'delayed'])))).flat().filter((j) => j.data.windowStartMs === windowStartMs);
       assert.equal(jobs.length, NODES, `one scrape job per node for window ${windowStartMs}`);
     }
     assert.equal(second.scheduler.isLeader, false, 'the second replica stands by while the first holds the lease');
