@@ -33,7 +33,7 @@ export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'pods-per-node', type: 'integer', min: 0, default: 30, description: 'Pods per node.', env: false },
   { name: 'containers-per-pod', type: 'integer', min: 1, default: 1, description: 'Containers per pod.', env: false },
   { name: 'windows', type: 'integer', min: 1, default: 3, description: 'Windows measured (after the warm-up windows).', env: false },
-  { name: 'warmup-windows', type: 'integer', min: 1, default: 3, description: 'Windows run at least before measuring; warm-up goes on (up to 10 windows) until a window opens new kubelet connections for at most 2% of the nodes: with several scrapers a node\'s job lands on any of them, and a long-running deployment has each scraper holding a connection to nearly every kubelet.', env: false },
+  { name: 'warmup-windows', type: 'integer', min: 1, default: 3, description: 'Windows run at least before measuring; warm-up goes on (up to 10 windows) until a window opens new kubelet connections for at most 2% of the nodes: a long-running deployment has each scraper holding a connection to every kubelet of its scrape shards.', env: false },
   { name: 'resolution', type: 'duration', min: 5000, default: 30_000, description: 'Window length.', env: false },
   { name: 'scrapers', type: 'integer', min: 1, default: 1, description: 'Scraper processes (each scrapes and processes nodes: the CPU-heavy role).', env: false },
   { name: 'processors', type: 'integer', min: 1, default: 1, description: 'Processor processes (they finalize windows).', env: false },
