@@ -79,7 +79,7 @@ export class PipelineHarness {
     const runtime = openRuntime(get, 'test-roles');
     this.runtimes.push(runtime);
     const started: Service[] = [];
-    if (roles.includes('exporter')) started.push(startExporter(runtime, get));
+    if (roles.includes('exporter')) started.push(await startExporter(runtime, get));
     if (roles.includes('processor')) started.push(startProcessor(runtime, get));
     if (roles.includes('scraper')) started.push(startScraper(runtime, get));
     if (roles.includes('scheduler')) started.push(await startScheduler(runtime, get));

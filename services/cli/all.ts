@@ -20,7 +20,7 @@ export const ALL_ROLE_OPTIONS = mergeOptions(SCHEDULER_ROLE_OPTIONS, SCRAPER_ROL
 
 /** Starts the stages downstream first, so every job finds its worker waiting. Stop in reverse. */
 export async function startAll(runtime: Runtime, get: ConfigReader): Promise<Service[]> {
-  const exporter = startExporter(runtime, get);
+  const exporter = await startExporter(runtime, get);
   const processor = startProcessor(runtime, get);
   const scraper = startScraper(runtime, get);
   const scheduler = await startScheduler(runtime, get);

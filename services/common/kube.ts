@@ -5,9 +5,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeSource } from './source.js';
 
-/** Where a pod's service account is mounted. */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
 /**
  * client-node refuses plain `http://` unless `skipTLSVerify` is set; for an http URL there is no
  * TLS to verify, so that is set for it (the simulator's API server, `kubectl proxy`).

@@ -10,6 +10,12 @@
  *   useServiceAccount send the service-account token to kubelets too (default false)
  */
 import { checkHttpUrl, OptionReader, splitUri } from './uri-options.js';
+
+/**
+ * Where a pod's service account is mounted. Here, not in kube.ts: kube.ts loads client-node
+ * (~40 MB of heap for its generated API), which the scrapers, needing only this path, do not.
+ */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export interface KubeSource {
   /** API server URL; undefined: from the in-cluster environment or the kubeconfig. */
   apiServerUrl?: string;
