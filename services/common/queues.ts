@@ -77,13 +77,16 @@ export interface WorkerOptions<T> {
  * job whose lock lapsed (its worker was killed) to another worker. Stalled checks run four times
  * per lock duration, so a killed worker's job is picked up within 1.25 lock durations.
  */
+/** How often a worker checks for stalled jobs (a quarter of the lock duration, at least 250 ms). */
+export const stalledIntervalMs = (lockDurationMs: number): number => Math.max(250, Math.round(lockDurationMs / 4));
+
 export function startWorker<T>(options: WorkerOptions<T>): Worker<T> {
   const worker = new Worker<T>(options.queue, async (job) => options.handle(job.data, job), {
     connection: options.connection,
     prefix: options.keys.bullPrefix,
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs,
-    stalledInterval: Math.max(250, Math.round(options.lockDurationMs / 4)),
+    stalledInterval: stalledIntervalMs(options.lockDurationMs),
     maxStalledCount: 2,
     ...(options.backoffStrategy ? { settings: { backoffStrategy: options.backoffStrategy } } : {}),
   });

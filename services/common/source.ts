@@ -16,6 +16,7 @@ import { checkHttpUrl, OptionReader, splitUri } from './uri-options.js';
  * (~40 MB of heap for its generated API), which the scrapers, needing only this path, do not.
  */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
 export interface KubeSource {
   /** API server URL; undefined: from the in-cluster environment or the kubeconfig. */
   apiServerUrl?: string;

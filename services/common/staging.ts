@@ -29,6 +29,8 @@ import { metricSetKey } from './metrics.js';
 const NODE_FIELD = '@';
 const nodeField = (nodeName: string): string => `${NODE_FIELD}${nodeName}`;
 const isNodeField = (field: string): boolean => field.startsWith(NODE_FIELD);
+/** Is this field's value (as HSCAN returns it) a pod's reference to its node's field? */
+const isReference = (value: Buffer): boolean => value[0] === NODE_FIELD.charCodeAt(0);
 
 /** The `window:<W>:sets` fields and values of one node's scraped sets, as flat HSET arguments (pure). */
 export function encodeNodeFields(nodeName: string, sets: readonly MetricSet[]): (string | Buffer)[] {
@@ -77,7 +79,7 @@ function stageFields(commands: ChainableCommander, keys: RedisKeys, windowStartM
  */
 function decodeField(field: string, value: Buffer, wanted: (key: string) => boolean): MetricSet[] {
   if (isNodeField(field)) return decodeMetricSets(unpackText(value), wanted);
-  if (value[0] === NODE_FIELD.charCodeAt(0)) return [];
+  if (isReference(value)) return [];
   const set = decodeMetricSet(value.toString('utf8'));
   return wanted(set.key) ? [set] : [];
 }
@@ -143,7 +145,7 @@ export class StagedSets {
         const field = flat[i]!.toString('utf8');
         const value = flat[i + 1]!;
         if (isNodeField(field)) decoded.add(field);
-        else if (value[0] === NODE_FIELD.charCodeAt(0)) {
+        else if (isReference(value)) {
           if (followPods) toRead.add(value.toString('utf8'));
           continue;
         }

@@ -14,7 +14,7 @@ export const EXPORTER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, STORE_OPTIONS,
 
 /**
  * The sink `config` names. Each kind's module is loaded only when a sink of that kind is
- * configured: the Elasticsearch client alone adds ~25 MiB to an exporter that does not use it.
+ * configured: importing the exporter took 93 MiB of RSS with every sink's client, 77 without.
  */
 async function buildSink(config: SinkConfig, runtime: Runtime): Promise<Sink> {
   const stats = runtime.keys.sinkStats(config.name);

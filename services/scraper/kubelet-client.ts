@@ -130,8 +130,9 @@ export class KubeletClient {
     }
   }
 
+  /** Closes every connection; a second call does nothing (undici's Agent throws on one). */
   async close(): Promise<void> {
-    await this.agent.close();
+    if (!this.agent.closed) await this.agent.close();
   }
 }
 

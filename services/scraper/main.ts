@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ScrapeJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, PROCESSING_OPTIONS, SCRAPER_OPTIONS } from '../common/options.js';
-import { startWorker } from '../common/queues.js';
+import { stalledIntervalMs, startWorker } from '../common/queues.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseSource, SERVICE_ACCOUNT_DIR } from '../common/source.js';
 import { nodeProcessingFrom } from '../processor/main.js';
@@ -48,7 +48,8 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service & { s
   const shards = new ShardWorkers({
     redis: runtime.redis,
     keys: runtime.keys,
-    heartbeatMs: Math.max(250, Math.round(runtime.lockDurationMs / 4)),
+    // As often as workers check for stalled jobs: a scraper that dies loses its shards about when its jobs.
+    heartbeatMs: stalledIntervalMs(runtime.lockDurationMs),
     expireMs: runtime.lockDurationMs,
     concurrency: get.number('scraper-concurrency'),
     logger: runtime.logger,
@@ -73,15 +74,12 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service & { s
       }),
   });
   shards.start();
-  let stopped: Promise<void> | undefined;
   return {
     shards,
-    // Once: a second stop (the role's and a test's, say) waits for the first.
-    stop: () =>
-      (stopped ??= (async () => {
-        await shards.stop();
-        await client.close();
-      })()),
+    stop: async () => {
+      await shards.stop();
+      await client.close();
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redisKeys, type RedisKeyKind } from '../../services/common/keys.js';
+import { QUEUE, redisKeys, type RedisKeyKind } from '../../services/common/keys.js';
 
 describe('Redis keys', () => {
   it('tells every builder\'s key apart by what it holds, for the bench\'s memory report', () => {
@@ -15,7 +15,8 @@ describe('Redis keys', () => {
       [keys.podsOnNode('node:long'), 'metadata'],
       [keys.nodeMeta, 'metadata'],
       [keys.namespaceMeta, 'metadata'],
-      [`${keys.bullPrefix}:scrape:wait`, 'queues'],
+      [`${keys.bullPrefix}:${QUEUE.scrape(0)}:wait`, 'queues'],
+      [keys.scrapers, 'other'],
       [keys.storeSummaries, 'other'],
       [keys.schedulerLease, 'other'],
     ];
