@@ -80,6 +80,14 @@ export interface WorkerOptions<T> {
 /** How often a worker checks for stalled jobs (a quarter of the lock duration, at least 250 ms). */
 export const stalledIntervalMs = (lockDurationMs: number): number => Math.max(250, Math.round(lockDurationMs / 4));
 
+/**
+ * How long (s) an idle worker's blocking wait for a job lasts before it asks again. An added job
+ * wakes it at once, so this only sets how often an idle queue is polled (BullMQ's default is 5).
+ * An idle scraper runs a worker per shard it owns (16 when alone): at 30 s it used 2.7-2.8 ms of
+ * CPU per second against 3.6 at 5 (90 s of an idle scraper each, throwaway measurement).
+ */
+export const IDLE_WAIT_SECONDS = 30;
+
 export function startWorker<T>(options: WorkerOptions<T>): Worker<T> {
   const worker = new Worker<T>(options.queue, async (job) => options.handle(job.data, job), {
     connection: options.connection,
@@ -87,6 +95,7 @@ export function startWorker<T>(options: WorkerOptions<T>): Worker<T> {
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs,
     stalledInterval: stalledIntervalMs(options.lockDurationMs),
+    drainDelay: IDLE_WAIT_SECONDS,
     maxStalledCount: 2,
     ...(options.backoffStrategy ? { settings: { backoffStrategy: options.backoffStrategy } } : {}),
   });

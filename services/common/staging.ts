@@ -20,7 +20,7 @@
  * A retried node job writes the same fields again, so nothing is counted twice.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import { decodeMetricSet, decodeMetricSets, encodeLongTermFields, encodeMetricSet, packText, unpackText } from './batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeLongTermFields, encodeMetricSet, encodeMetricSets, packText, unpackText } from './batch-codec.js';
 import type { RedisKeys } from './keys.js';
 import type { MetricSet } from './metric-set.js';
 import { metricSetKey } from './metrics.js';
@@ -37,19 +37,19 @@ export function encodeNodeFields(nodeName: string, sets: readonly MetricSet[]): 
   const nodeKey = metricSetKey.node(nodeName);
   const field = nodeField(nodeName);
   const fields: (string | Buffer)[] = [];
-  const packed: string[] = [];
+  const packed: MetricSet[] = [];
   const parents = new Set<string>();
   for (const set of sets) {
     if (set.key === nodeKey) {
       fields.push(set.key, encodeMetricSet(set));
       continue;
     }
-    packed.push(encodeMetricSet(set));
+    packed.push(set);
     const parent = metricSetKey.parentOf(set.key);
     if (parent !== nodeKey) parents.add(parent);
   }
   if (packed.length === 0) return fields;
-  fields.push(field, packText(`[${packed.join(',')}]`));
+  fields.push(field, packText(encodeMetricSets(packed)));
   for (const parent of parents) fields.push(parent, field);
   return fields;
 }

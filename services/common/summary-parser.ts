@@ -59,7 +59,14 @@ export interface ParseSummaryOptions {
 type JsonObject = Record<string, unknown>;
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
-/** Reads typed fields out of untrusted JSON, failing with the path of the offending field. */
+/** The path of `field` under `at` (`pods[3].cpu` + `time`); built only when a field fails. */
+const fieldPath = (at: string, field: string | undefined): string => (field === undefined ? at : `${at}.${field}`);
+
+/**
+ * Reads typed fields out of untrusted JSON, failing with the path of the offending field. A field
+ * is named by where it is (`at`) and, optionally, its name under that (`field`): the path is
+ * joined only for an error, since a summary has ~25 fields per container.
+ */
 class FieldReader {
   /** A summary repeats a few sample times hundreds of times: each distinct text is parsed once. */
   private readonly timesMs = new Map<string, number>();
@@ -74,54 +81,55 @@ class FieldReader {
     throw new SummaryParseError(this.nodeName, path, reason);
   }
 
-  object(value: unknown, path: string, required = false): JsonObject | undefined {
-    if (value === undefined || value === null) {
-      if (required) this.fail(path, 'is missing');
-      return undefined;
-    }
-    if (typeof value !== 'object' || Array.isArray(value)) this.fail(path, `must be an object, got ${describe(value)}`);
+  object(value: unknown, at: string, field?: string): JsonObject | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) this.fail(fieldPath(at, field), `must be an object, got ${describe(value)}`);
     return value as JsonObject;
   }
 
-  array(value: unknown, path: string): unknown[] {
+  requiredObject(value: unknown, at: string, field?: string): JsonObject {
+    return this.object(value, at, field) ?? this.fail(fieldPath(at, field), 'is missing');
+  }
+
+  array(value: unknown, at: string, field?: string): unknown[] {
     if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) this.fail(path, `must be an array, got ${describe(value)}`);
+    if (!Array.isArray(value)) this.fail(fieldPath(at, field), `must be an array, got ${describe(value)}`);
     return value;
   }
 
-  string(value: unknown, path: string): string | undefined {
+  string(value: unknown, at: string, field?: string): string | undefined {
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') this.fail(path, `must be a string, got ${describe(value)}`);
+    if (typeof value !== 'string') this.fail(fieldPath(at, field), `must be a string, got ${describe(value)}`);
     return value;
   }
 
   /** A uint64: a non-negative integer, exact past 2^53. */
-  uint64(value: unknown, path: string): MetricValue | undefined {
+  uint64(value: unknown, at: string, field?: string): MetricValue | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'number') {
-      if (!Number.isInteger(value)) this.fail(path, `must be a non-negative integer, got ${value}`);
+      if (!Number.isInteger(value)) this.fail(fieldPath(at, field), `must be a non-negative integer, got ${value}`);
       if (Number.isSafeInteger(value) || !this.longIntegers) {
-        if (value < 0) this.fail(path, `must not be negative, got ${value}`);
+        if (value < 0) this.fail(fieldPath(at, field), `must not be negative, got ${value}`);
         return value;
       }
     }
     const big = typeof value === 'number' ? this.longIntegers!.exact(value) : readBigIntegerMarker(value);
     if (big !== undefined) {
-      if (big < 0n) this.fail(path, `must not be negative, got ${big}`);
-      if (big > 0xffffffffffffffffn) this.fail(path, `exceeds uint64, got ${big}`);
+      if (big < 0n) this.fail(fieldPath(at, field), `must not be negative, got ${big}`);
+      if (big > 0xffffffffffffffffn) this.fail(fieldPath(at, field), `exceeds uint64, got ${big}`);
       return normalizeInteger(big);
     }
-    return this.fail(path, `must be a non-negative integer, got ${describe(value)}`);
+    return this.fail(fieldPath(at, field), `must be a non-negative integer, got ${describe(value)}`);
   }
 
   /** An RFC 3339 time as ms since epoch; null, absent or Go's zero time are absent. */
-  time(value: unknown, path: string): number | undefined {
-    const text = this.string(value, path);
+  time(value: unknown, at: string, field?: string): number | undefined {
+    const text = this.string(value, at, field);
     if (text === undefined || text === '' || text === GO_ZERO_TIME) return undefined;
     const known = this.timesMs.get(text);
     if (known !== undefined) return known;
     const ms = Date.parse(text);
-    if (!Number.isFinite(ms) || !/^\d{4}-\d\d-\d\dT/.test(text)) this.fail(path, `must be an RFC 3339 time, got "${text}"`);
+    if (!Number.isFinite(ms) || !/^\d{4}-\d\d-\d\dT/.test(text)) this.fail(fieldPath(at, field), `must be an RFC 3339 time, got "${text}"`);
     this.timesMs.set(text, ms);
     return ms;
   }
@@ -183,8 +191,8 @@ export function parseSummary(body: string | Uint8Array, options: ParseSummaryOpt
 }
 
 function decodeSummary(document: unknown, options: ParseSummaryOptions, read: FieldReader): NodeBatch {
-  const root = read.object(document, '(root)', true)!;
-  const node = read.object(root.node, 'node', true)!;
+  const root = read.requiredObject(document, '(root)');
+  const node = read.requiredObject(root.node, 'node');
   const reportedName = read.string(node.nodeName, 'node.nodeName');
   const nodeName = options.nodeName ?? reportedName;
   if (!nodeName) read.fail('node.nodeName', 'is missing');
@@ -213,8 +221,8 @@ function decodeSummary(document: unknown, options: ParseSummaryOptions, read: Fi
   // system containers
   read.array(node.systemContainers, 'node.systemContainers').forEach((raw, index) => {
     const path = `node.systemContainers[${index}]`;
-    const container = read.object(raw, path, true)!;
-    const kubeletName = read.string(container.name, `${path}.name`);
+    const container = read.requiredObject(raw, path);
+    const kubeletName = read.string(container.name, path, 'name');
     if (!kubeletName) read.fail(`${path}.name`, 'is missing');
     const name = LEGACY_SYSTEM_CONTAINER_NAMES[kubeletName] ?? kubeletName;
     const labels = { ...nodeLabels, [LABEL.type]: 'sys_container', [LABEL.containerName]: name };
@@ -226,11 +234,11 @@ function decodeSummary(document: unknown, options: ParseSummaryOptions, read: Fi
   const podIndexByKey = new Map<string, number>();
   read.array(root.pods, 'pods').forEach((raw, podIndex) => {
     let path = `pods[${podIndex}]`;
-    const pod = read.object(raw, path, true)!;
-    const ref = read.object(pod.podRef, `${path}.podRef`, true)!;
-    const podName = read.string(ref.name, `${path}.podRef.name`);
-    const namespace = read.string(ref.namespace, `${path}.podRef.namespace`);
-    const uid = read.string(ref.uid, `${path}.podRef.uid`) ?? '';
+    const pod = read.requiredObject(raw, path);
+    const ref = read.requiredObject(pod.podRef, path, 'podRef');
+    const podName = read.string(ref.name, path, 'podRef.name');
+    const namespace = read.string(ref.namespace, path, 'podRef.namespace');
+    const uid = read.string(ref.uid, path, 'podRef.uid') ?? '';
     if (!podName) read.fail(`${path}.podRef.name`, 'is missing');
     if (!namespace) read.fail(`${path}.podRef.namespace`, 'is missing');
     path = `${path}(${namespace}/${podName})`;
@@ -240,30 +248,30 @@ function decodeSummary(document: unknown, options: ParseSummaryOptions, read: Fi
       [LABEL.podName]: podName,
       [LABEL.podId]: uid,
     };
-    const podSet = newSet(metricSetKey.pod(namespace, podName), 'pod', { ...podLabels, [LABEL.type]: 'pod' }, read.time(pod.startTime, `${path}.startTime`));
+    const podSet = newSet(metricSetKey.pod(namespace, podName), 'pod', { ...podLabels, [LABEL.type]: 'pod' }, read.time(pod.startTime, path, 'startTime'));
     readCpu(read, podSet, pod.cpu, `${path}.cpu`);
     readMemory(read, podSet, pod.memory, `${path}.memory`);
     readNetwork(read, podSet, pod.network, `${path}.network`);
-    read.array(pod.volume, `${path}.volume`).forEach((rawVolume, volumeIndex) => {
+    read.array(pod.volume, path, 'volume').forEach((rawVolume, volumeIndex) => {
       const volumePath = `${path}.volume[${volumeIndex}]`;
-      const volume = read.object(rawVolume, volumePath, true)!;
-      const volumeName = read.string(volume.name, `${volumePath}.name`);
+      const volume = read.requiredObject(rawVolume, volumePath);
+      const volumeName = read.string(volume.name, volumePath, 'name');
       if (!volumeName) read.fail(`${volumePath}.name`, 'is missing');
       readFs(read, podSet, volume, volumePath, RESOURCE_ID.volume(volumeName));
     });
-    const ephemeral = read.object(pod['ephemeral-storage'], `${path}.ephemeral-storage`);
+    const ephemeral = read.object(pod['ephemeral-storage'], path, 'ephemeral-storage');
     if (ephemeral) {
-      const used = read.uint64(ephemeral.usedBytes, `${path}.ephemeral-storage.usedBytes`);
+      const used = read.uint64(ephemeral.usedBytes, path, 'ephemeral-storage.usedBytes');
       if (used !== undefined) podSet.values['ephemeral_storage/usage'] = used;
-      noteTime(podSet, 'fs', read.time(ephemeral.time, `${path}.ephemeral-storage.time`));
+      noteTime(podSet, 'fs', read.time(ephemeral.time, path, 'ephemeral-storage.time'));
     }
     finishSet(podSet, receivedAtMs);
 
     const containerSets = new Map<string, MetricSet>();
-    read.array(pod.containers, `${path}.containers`).forEach((rawContainer, containerIndex) => {
+    read.array(pod.containers, path, 'containers').forEach((rawContainer, containerIndex) => {
       const containerPath = `${path}.containers[${containerIndex}]`;
-      const container = read.object(rawContainer, containerPath, true)!;
-      const name = read.string(container.name, `${containerPath}.name`);
+      const container = read.requiredObject(rawContainer, containerPath);
+      const name = read.string(container.name, containerPath, 'name');
       if (!name) read.fail(`${containerPath}.name`, 'is missing');
       const labels = { ...podLabels, [LABEL.type]: 'pod_container', [LABEL.containerName]: name };
       const set = decodeContainer(read, container, `${containerPath}(${name})`, metricSetKey.podContainer(namespace, podName, name), 'pod_container', labels, receivedAtMs);
@@ -310,7 +318,7 @@ function decodeContainer(
   labels: Labels,
   receivedAtMs: number,
 ): MetricSet {
-  const set = newSet(key, type, labels, read.time(container.startTime, `${path}.startTime`));
+  const set = newSet(key, type, labels, read.time(container.startTime, path, 'startTime'));
   readCpu(read, set, container.cpu, `${path}.cpu`);
   readMemory(read, set, container.memory, `${path}.memory`);
   const rootfs = readFs(read, set, container.rootfs, `${path}.rootfs`, RESOURCE_ID.rootFs);
@@ -319,17 +327,17 @@ function decodeContainer(
   if (type === 'pod_container' && rootfs?.usedBytes !== undefined && logs?.usedBytes !== undefined) {
     set.values['ephemeral_storage/usage'] = addValues(rootfs.usedBytes, logs.usedBytes);
   }
-  read.array(container.accelerators, `${path}.accelerators`).forEach((raw, index) => {
+  read.array(container.accelerators, path, 'accelerators').forEach((raw, index) => {
     const acceleratorPath = `${path}.accelerators[${index}]`;
-    const accelerator = read.object(raw, acceleratorPath, true)!;
+    const accelerator = read.requiredObject(raw, acceleratorPath);
     const acceleratorLabels: Labels = {
-      [LABEL.acceleratorMake]: read.string(accelerator.make, `${acceleratorPath}.make`) ?? '',
-      [LABEL.acceleratorModel]: read.string(accelerator.model, `${acceleratorPath}.model`) ?? '',
-      [LABEL.acceleratorId]: read.string(accelerator.id, `${acceleratorPath}.id`) ?? '',
+      [LABEL.acceleratorMake]: read.string(accelerator.make, acceleratorPath, 'make') ?? '',
+      [LABEL.acceleratorModel]: read.string(accelerator.model, acceleratorPath, 'model') ?? '',
+      [LABEL.acceleratorId]: read.string(accelerator.id, acceleratorPath, 'id') ?? '',
     };
-    addLabeled(set, 'accelerator/memory_total', acceleratorLabels, read.uint64(accelerator.memoryTotal, `${acceleratorPath}.memoryTotal`));
-    addLabeled(set, 'accelerator/memory_used', acceleratorLabels, read.uint64(accelerator.memoryUsed, `${acceleratorPath}.memoryUsed`));
-    addLabeled(set, 'accelerator/duty_cycle', acceleratorLabels, read.uint64(accelerator.dutyCycle, `${acceleratorPath}.dutyCycle`));
+    addLabeled(set, 'accelerator/memory_total', acceleratorLabels, read.uint64(accelerator.memoryTotal, acceleratorPath, 'memoryTotal'));
+    addLabeled(set, 'accelerator/memory_used', acceleratorLabels, read.uint64(accelerator.memoryUsed, acceleratorPath, 'memoryUsed'));
+    addLabeled(set, 'accelerator/duty_cycle', acceleratorLabels, read.uint64(accelerator.dutyCycle, acceleratorPath, 'dutyCycle'));
   });
   finishSet(set, receivedAtMs);
   return set;
@@ -365,22 +373,22 @@ function addLabeled(set: MetricSet, name: string, labels: Labels, value: MetricV
 function readCpu(read: FieldReader, set: MetricSet, raw: unknown, path: string): void {
   const cpu = read.object(raw, path);
   if (!cpu) return;
-  noteTime(set, 'cpu', read.time(cpu.time, `${path}.time`));
-  put(set, 'cpu/usage', read.uint64(cpu.usageCoreNanoSeconds, `${path}.usageCoreNanoSeconds`));
+  noteTime(set, 'cpu', read.time(cpu.time, path, 'time'));
+  put(set, 'cpu/usage', read.uint64(cpu.usageCoreNanoSeconds, path, 'usageCoreNanoSeconds'));
   // usageNanoCores is the kubelet's own rate; Podometer computes rates from the counter instead.
-  read.uint64(cpu.usageNanoCores, `${path}.usageNanoCores`);
+  read.uint64(cpu.usageNanoCores, path, 'usageNanoCores');
 }
 
 function readMemory(read: FieldReader, set: MetricSet, raw: unknown, path: string): void {
   const memory = read.object(raw, path);
   if (!memory) return;
-  noteTime(set, 'memory', read.time(memory.time, `${path}.time`));
-  put(set, 'memory/usage', read.uint64(memory.usageBytes, `${path}.usageBytes`));
-  put(set, 'memory/working_set', read.uint64(memory.workingSetBytes, `${path}.workingSetBytes`));
-  put(set, 'memory/rss', read.uint64(memory.rssBytes, `${path}.rssBytes`));
-  put(set, 'memory/page_faults', read.uint64(memory.pageFaults, `${path}.pageFaults`));
-  put(set, 'memory/major_page_faults', read.uint64(memory.majorPageFaults, `${path}.majorPageFaults`));
-  read.uint64(memory.availableBytes, `${path}.availableBytes`);
+  noteTime(set, 'memory', read.time(memory.time, path, 'time'));
+  put(set, 'memory/usage', read.uint64(memory.usageBytes, path, 'usageBytes'));
+  put(set, 'memory/working_set', read.uint64(memory.workingSetBytes, path, 'workingSetBytes'));
+  put(set, 'memory/rss', read.uint64(memory.rssBytes, path, 'rssBytes'));
+  put(set, 'memory/page_faults', read.uint64(memory.pageFaults, path, 'pageFaults'));
+  put(set, 'memory/major_page_faults', read.uint64(memory.majorPageFaults, path, 'majorPageFaults'));
+  read.uint64(memory.availableBytes, path, 'availableBytes');
 }
 
 const NETWORK_FIELDS = [
@@ -393,17 +401,17 @@ const NETWORK_FIELDS = [
 function readNetwork(read: FieldReader, set: MetricSet, raw: unknown, path: string): void {
   const network = read.object(raw, path);
   if (!network) return;
-  noteTime(set, 'network', read.time(network.time, `${path}.time`));
-  const defaultName = read.string(network.name, `${path}.name`) ?? '';
-  const interfaces = read.array(network.interfaces, `${path}.interfaces`).map((rawInterface, index) => {
+  noteTime(set, 'network', read.time(network.time, path, 'time'));
+  const defaultName = read.string(network.name, path, 'name') ?? '';
+  const interfaces = read.array(network.interfaces, path, 'interfaces').map((rawInterface, index) => {
     const interfacePath = `${path}.interfaces[${index}]`;
-    const stats = read.object(rawInterface, interfacePath, true)!;
+    const stats = read.requiredObject(rawInterface, interfacePath);
     return {
-      name: read.string(stats.name, `${interfacePath}.name`) ?? '',
-      counters: NETWORK_FIELDS.map(([field]) => read.uint64(stats[field], `${interfacePath}.${field}`)),
+      name: read.string(stats.name, interfacePath, 'name') ?? '',
+      counters: NETWORK_FIELDS.map(([field]) => read.uint64(stats[field], interfacePath, field)),
     };
   });
-  const topLevel = NETWORK_FIELDS.map(([field]) => read.uint64(network[field], `${path}.${field}`));
+  const topLevel = NETWORK_FIELDS.map(([field]) => read.uint64(network[field], path, field));
   let chosen: (MetricValue | undefined)[] = topLevel;
   if (topLevel.every((value) => value === undefined) && interfaces.length > 0) {
     const named = defaultName ? interfaces.find((i) => i.name === defaultName) : undefined;
@@ -425,14 +433,14 @@ interface FsReading {
 function readFs(read: FieldReader, set: MetricSet, raw: unknown, path: string, resourceId: string): FsReading | undefined {
   const fs = read.object(raw, path);
   if (!fs) return undefined;
-  noteTime(set, 'fs', read.time(fs.time, `${path}.time`));
+  noteTime(set, 'fs', read.time(fs.time, path, 'time'));
   const labels: Labels = { [LABEL.resourceId]: resourceId };
-  const usedBytes = read.uint64(fs.usedBytes, `${path}.usedBytes`);
+  const usedBytes = read.uint64(fs.usedBytes, path, 'usedBytes');
   addLabeled(set, 'filesystem/usage', labels, usedBytes);
-  addLabeled(set, 'filesystem/limit', labels, read.uint64(fs.capacityBytes, `${path}.capacityBytes`));
-  addLabeled(set, 'filesystem/available', labels, read.uint64(fs.availableBytes, `${path}.availableBytes`));
-  addLabeled(set, 'filesystem/inodes', labels, read.uint64(fs.inodes, `${path}.inodes`));
-  addLabeled(set, 'filesystem/inodes_free', labels, read.uint64(fs.inodesFree, `${path}.inodesFree`));
-  read.uint64(fs.inodesUsed, `${path}.inodesUsed`);
+  addLabeled(set, 'filesystem/limit', labels, read.uint64(fs.capacityBytes, path, 'capacityBytes'));
+  addLabeled(set, 'filesystem/available', labels, read.uint64(fs.availableBytes, path, 'availableBytes'));
+  addLabeled(set, 'filesystem/inodes', labels, read.uint64(fs.inodes, path, 'inodes'));
+  addLabeled(set, 'filesystem/inodes_free', labels, read.uint64(fs.inodesFree, path, 'inodesFree'));
+  read.uint64(fs.inodesUsed, path, 'inodesUsed');
   return usedBytes === undefined ? {} : { usedBytes };
 }

@@ -191,6 +191,21 @@ describe('summary parser: malformed input is rejected with the node and the fiel
     assert.match(error.field, /^pods\[0\]\(foons\/foopod\)\.containers\[0\]\(foocontainer\)\.memory\.workingSetBytes$/);
   });
 
+  it('paths of a missing object, an interface counter and a volume field', () => {
+    const doc = JSON.parse(summaryFixture(TELEGRAF)) as { pods: { podRef?: unknown; network: Record<string, unknown>; volume?: Record<string, unknown>[] }[] };
+    const pod = doc.pods[0]!;
+    const withoutRef = structuredClone(doc);
+    delete withoutRef.pods[0]!.podRef;
+    assert.equal(expectParseError(JSON.stringify(withoutRef), /is missing/).field, 'pods[0].podRef');
+    const badInterface = structuredClone(doc);
+    badInterface.pods[0]!.network.interfaces = [{ name: 'eth0', txBytes: 'many' }];
+    assert.equal(expectParseError(JSON.stringify(badInterface), /must be a non-negative integer/).field, 'pods[0](foons/foopod).network.interfaces[0].txBytes');
+    assert.ok(pod.volume && pod.volume.length > 0, 'the fixture has a pod volume');
+    const badVolume = structuredClone(doc);
+    badVolume.pods[0]!.volume![0]!.inodesFree = -1;
+    assert.match(expectParseError(JSON.stringify(badVolume), /must not be negative/).field, /^pods\[0\]\(foons\/foopod\)\.volume\[0\]\.inodesFree$/);
+  });
+
   it('a negative counter', () => {
     const text = summaryFixture(TELEGRAF).replace('"rxBytes": 70749124', '"rxBytes": -5');
     expectParseError(text, /network\.rxBytes: must not be negative/);
