@@ -191,7 +191,7 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
   const { processNode } = await import('../processor/process-node.js');
   const { DEFAULT_ENRICH_OPTIONS } = await import('../processor/enrich.js');
   const { namespaceMeta, nodeMeta, podMeta } = await import('../scheduler/metadata.js');
-  const { encodeLongTermFields, encodeMetricSets, packText } = await import('../common/batch-codec.js');
+  const { encodeLongTermFields, packMetricSets } = await import('../common/batch-codec.js');
   const { encodeNodeFields } = await import('../common/staging.js');
   const targets = ((await (await fetch(`${apiUrl}/simulator/nodes`)).json()) as { name: string; url: string }[]).slice(0, LIMIT_SAMPLE_NODES);
   const client = new KubeletClient({ caPem: readFileSync(caFile, 'utf8'), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
@@ -226,7 +226,7 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
       const result = processNode(parseSummary(second[i]!, { nodeName: targets[i]!.name }).metricSets, previous[i]!, contextOf(i), DEFAULT_ENRICH_OPTIONS);
       // What must be kept, as the pipeline keeps it: the rate sample for the next window, and the
       // node's sets (packed) and long-term values for the store.
-      packText(encodeMetricSets(result.rateSample));
+      packMetricSets(result.rateSample);
       encodeNodeFields(targets[i]!.name, result.sets);
       encodeLongTermFields(result.sets);
     }

@@ -206,6 +206,12 @@ export function unpackText(packed: Buffer): string {
   return zlib.brotliDecompressSync(packed.subarray(1)).toString('utf8');
 }
 
+/** `sets` as Redis keeps them in bulk (a node's staged sets, a rate sample): encodeMetricSets, packed. */
+export const packMetricSets = (sets: readonly MetricSet[]): Buffer => packText(encodeMetricSets(sets));
+
+/** The sets of a packMetricSets value (or of one written unpacked); with `wanted`, only those whose key it accepts. */
+export const unpackMetricSets = (packed: Buffer, wanted?: (key: string) => boolean): MetricSet[] => decodeMetricSets(unpackText(packed), wanted);
+
 export function decodeMetricSet(text: string): MetricSet {
   return fromJson(JSON.parse(text) as CompactSet | MetricSet);
 }

@@ -72,11 +72,6 @@ export interface WorkerOptions<T> {
   backoffStrategy?: (attemptsMade: number, type?: string, error?: Error) => number;
 }
 
-/**
- * A worker: runs `handle` for each job, logs failures with the job id, and lets BullMQ give a
- * job whose lock lapsed (its worker was killed) to another worker. Stalled checks run four times
- * per lock duration, so a killed worker's job is picked up within 1.25 lock durations.
- */
 /** How often a worker checks for stalled jobs (a quarter of the lock duration, at least 250 ms). */
 export const stalledIntervalMs = (lockDurationMs: number): number => Math.max(250, Math.round(lockDurationMs / 4));
 
@@ -86,8 +81,13 @@ export const stalledIntervalMs = (lockDurationMs: number): number => Math.max(25
  * An idle scraper runs a worker per shard it owns (16 when alone): at 30 s it used 2.7-2.8 ms of
  * CPU per second against 3.6 at 5 (90 s of an idle scraper each, throwaway measurement).
  */
-export const IDLE_WAIT_SECONDS = 30;
+const IDLE_WAIT_SECONDS = 30;
 
+/**
+ * A worker: runs `handle` for each job, logs failures with the job id, and lets BullMQ give a
+ * job whose lock lapsed (its worker was killed) to another worker. Stalled checks run four times
+ * per lock duration, so a killed worker's job is picked up within 1.25 lock durations.
+ */
 export function startWorker<T>(options: WorkerOptions<T>): Worker<T> {
   const worker = new Worker<T>(options.queue, async (job) => options.handle(job.data, job), {
     connection: options.connection,

@@ -4,7 +4,7 @@
  *
  * `window:<W>:sets`, what the short-term store keeps as the full window. Its fields:
  *   - `@<node>`: every set of the node's scrape but the node's own (system containers, pods, pod
- *     containers), as one packed JSON array (batch-codec.ts: packText of encodeMetricSets);
+ *     containers), as one packed JSON array (batch-codec.ts: packMetricSets);
  *   - `node:<node>`: the node's own set, as JSON (so listing nodes reads no pod's sets);
  *   - a pod's key (a parent of sets in a node's field): `@<node>`, the field holding it;
  *   - the roll-ups' keys (namespaces, cluster): each set as JSON;
@@ -20,7 +20,7 @@
  * A retried node job writes the same fields again, so nothing is counted twice.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import { decodeMetricSet, decodeMetricSets, encodeLongTermFields, encodeMetricSet, encodeMetricSets, packText, unpackText } from './batch-codec.js';
+import { decodeMetricSet, encodeLongTermFields, encodeMetricSet, packMetricSets, unpackMetricSets } from './batch-codec.js';
 import type { RedisKeys } from './keys.js';
 import type { MetricSet } from './metric-set.js';
 import { metricSetKey } from './metrics.js';
@@ -49,7 +49,7 @@ export function encodeNodeFields(nodeName: string, sets: readonly MetricSet[]): 
     if (parent !== nodeKey) parents.add(parent);
   }
   if (packed.length === 0) return fields;
-  fields.push(field, packText(encodeMetricSets(packed)));
+  fields.push(field, packMetricSets(packed));
   for (const parent of parents) fields.push(parent, field);
   return fields;
 }
@@ -78,7 +78,7 @@ function stageFields(commands: ChainableCommander, keys: RedisKeys, windowStartM
  * pod's reference to its node's field.
  */
 function decodeField(field: string, value: Buffer, wanted: (key: string) => boolean): MetricSet[] {
-  if (isNodeField(field)) return decodeMetricSets(unpackText(value), wanted);
+  if (isNodeField(field)) return unpackMetricSets(value, wanted);
   if (isReference(value)) return [];
   const set = decodeMetricSet(value.toString('utf8'));
   return wanted(set.key) ? [set] : [];
@@ -110,7 +110,7 @@ export class StagedSets {
     const field = nodeFieldOf(parent, parentValue ?? null);
     if (field === undefined) return undefined;
     const packed = await this.redis.hgetBuffer(hash, field);
-    return packed === null ? undefined : decodeMetricSets(unpackText(packed), (k) => k === key)[0];
+    return packed === null ? undefined : unpackMetricSets(packed, (k) => k === key)[0];
   }
 
   /**
@@ -159,7 +159,7 @@ export class StagedSets {
     for (let i = 0; i < fields.length; i += NODE_FIELDS_PER_READ) {
       const batch = fields.slice(i, i + NODE_FIELDS_PER_READ);
       const values = await this.redis.hmgetBuffer(hash, ...batch);
-      for (const value of values) if (value) keep(decodeMetricSets(unpackText(value), wanted));
+      for (const value of values) if (value) keep(unpackMetricSets(value, wanted));
     }
     return found;
   }

@@ -14,7 +14,7 @@
  * scrapers. The processor role finalizes windows.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import { decodeMetricSets, encodeMetricSets, packText, unpackText } from '../common/batch-codec.js';
+import { packMetricSets, unpackMetricSets } from '../common/batch-codec.js';
 import { stageMetricSets, stageNodeSets } from '../common/staging.js';
 import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
 import type { NamespaceMeta, NodeMeta, NodeRecord, PodMeta, ScrapedNode, WindowManifest, WindowSummary } from '../common/jobs.js';
@@ -179,7 +179,7 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
   }
   if (sets !== undefined && context !== undefined) {
     const { podsText, nodeText, rateWindows, previousSample, namespaces } = context;
-    const previous = previousSample === null ? [] : decodeMetricSets(unpackText(previousSample));
+    const previous = previousSample === null ? [] : unpackMetricSets(previousSample);
     const result = processNode(sets, previous, {
       nodeName,
       node: nodeText ? (JSON.parse(nodeText) as NodeMeta) : undefined,
@@ -189,7 +189,7 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
     record = { ...outcome, metricSets: result.sets.length, rateSkips: result.skipped };
     const stale = rateWindows.filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
     // Packed: ~11 KB of JSON at 30 pods, ~2.7 KB packed (two are kept per node).
-    staging.hset(keys.rateState(nodeName), String(windowStartMs), packText(encodeMetricSets(result.rateSample)));
+    staging.hset(keys.rateState(nodeName), String(windowStartMs), packMetricSets(result.rateSample));
     if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
     staging.pexpire(keys.rateState(nodeName), deps.stagingTtlMs);
     if (!finalized) {

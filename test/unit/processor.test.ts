@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packText, unpackText } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
 import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
@@ -119,11 +119,12 @@ describe('batch codec', () => {
   it('packs a node\'s sets to a fraction of their JSON and unpacks them exactly; text written unpacked reads as it is', () => {
     const sets = parseSummary(summaryFixture('nri_k8s_v1.35_minikube_containerd_stats_summary.json')).metricSets;
     const text = encodeMetricSets(sets);
-    const packed = packText(text);
+    const packed = packMetricSets(sets);
     assert.ok(packed.length < text.length / 3, `${packed.length} of ${text.length} bytes`);
-    assert.deepEqual(decodeMetricSets(unpackText(packed)), sets);
-    assert.equal(unpackText(Buffer.from(text)), text, 'a rate sample written before packing');
-    assert.deepEqual(decodeMetricSets(text, (key) => key === sets[1]!.key), [sets[1]], 'only the wanted sets');
+    assert.equal(unpackText(packed), text);
+    assert.deepEqual(unpackMetricSets(packed), sets);
+    assert.deepEqual(unpackMetricSets(Buffer.from(text)), sets, 'a rate sample written before packing');
+    assert.deepEqual(unpackMetricSets(packed, (key) => key === sets[1]!.key), [sets[1]], 'only the wanted sets');
   });
 
   it('codes every catalogue metric (append-only), writes a name without a code as itself, and reads the older compact form', () => {
