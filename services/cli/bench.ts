@@ -7,7 +7,9 @@
  *   the window's scrape time to the window written to the store and each sink (p50/p99/max),
  *   bytes scraped per node, jobs per second, scrape failures, windows finalized late or incomplete,
  *   and the limit: the same summaries parsed, processed and encoded in one tight loop in this
- *   process with no queues, and the pipeline's ratio to it.
+ *   process with no queues, and the pipeline's ratio to it; and the floor: a no-op scrape job per
+ *   node through the same queues and the summary's fetch over a kept TLS connection, the cost a
+ *   node-scrape has before anything is parsed.
  * `--curve 100,1000,5000` runs the whole measurement once per size and prints one line per size.
  * `--profile DIR` runs every role under the V8 CPU profiler and prints each role's costliest functions.
  * Linux only (/proc).
@@ -23,7 +25,7 @@ import type { PodMeta, WindowSummary } from '../common/jobs.js';
 import type { NamespaceLike, NodeLike, PodLike } from '../scheduler/metadata.js';
 import { redisKeys, type RedisKeyKind, type RedisKeys } from '../common/keys.js';
 import { execOrThrow } from '../common/redis.js';
-import { STORE_OPTIONS } from '../common/options.js';
+import { SCRAPER_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
 import { ROLE_NODE_FLAGS } from '../common/node-flags.js';
 import { freePortBelowEphemeralRange, LocalRedis } from '../../simulator/redis-server.js';
@@ -130,6 +132,13 @@ export interface BenchResult {
   pipelineCpuMsPerNodeScrape: number;
   pipelinePeakRssBytes: number;
   limitCpuMsPerNodeScrape: number;
+  /**
+   * The floor, ms of CPU per node-scrape that any pipeline with a queue job per node and an HTTPS
+   * kubelet pays before it parses anything: a no-op scrape job (`queueClient`: adding and taking
+   * it, in one process; `queueRedis`: Redis's side) and fetching the summary over a kept TLS
+   * connection (`fetch`). Measured after the roles stop, in this process, like the limit.
+   */
+  floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number };
   /** From the window's scrape time to the window written, by sink (`store` first). */
   latencySeconds: Record<string, Latency>;
   windowsLate: number;
@@ -185,7 +194,7 @@ function parseCommandStats(info: string): BenchResult['redisCommands'] {
  * against the first sample, enrichment with that metadata, aggregation) and encodes each node's
  * second sample for the store. CPU seconds per node, for one window's work per node.
  */
-async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
+async function measureLimit(apiUrl: string, caFile: string): Promise<{ limitSeconds: number; fetchSeconds: number }> {
   const { KubeletClient } = await import('../scraper/kubelet-client.js');
   const { parseSummary } = await import('../common/summary-parser.js');
   const { processNode } = await import('../processor/process-node.js');
@@ -216,7 +225,10 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
   }
   const first = await fetchAll();
   await new Promise((r) => setTimeout(r, 1100));
+  // The second fetch reuses the connections the first opened, as a warm scraper does.
+  const fetchStarted = process.cpuUsage();
   const second = await fetchAll();
+  const fetchUsed = process.cpuUsage(fetchStarted);
   await client.close();
   const contextOf = (i: number) => ({ nodeName: targets[i]!.name, node: nodeByName.get(targets[i]!.name), pods: podsByNode.get(targets[i]!.name) ?? [], namespaces });
   // The first sample only gives the second its rates (what a node's previous window left in Redis): not timed.
@@ -242,7 +254,78 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<number> {
     const used = process.cpuUsage(started);
     passSeconds.push((used.user + used.system) / 1e6);
   }
-  return passSeconds.sort((a, b) => a - b)[Math.floor(LIMIT_TIMED_PASSES / 2)]! / targets.length;
+  return {
+    limitSeconds: passSeconds.sort((a, b) => a - b)[Math.floor(LIMIT_TIMED_PASSES / 2)]! / targets.length,
+    fetchSeconds: (fetchUsed.user + fetchUsed.system) / 1e6 / targets.length,
+  };
+}
+
+/** Rounds of no-op scrape jobs the queue floor times, after one untimed round. */
+const FLOOR_TIMED_ROUNDS = 3;
+/** How the queue floor spreads a round's jobs (ms): delayed, as the scheduler's spread delays them. */
+const FLOOR_SPREAD_MS = 2000;
+
+/**
+ * The queue's floor: what one scrape job per node costs with nothing in it. Rounds of
+ * `jobsPerRound` jobs are added as the scheduler adds a window's (a bulk per shard, spread delays,
+ * the same options) on a prefix of their own, and taken by one worker per shard, `concurrency`
+ * jobs in flight in all, whose handler returns at once. CPU seconds per job of this process (the
+ * adding and the working side both) and of Redis.
+ */
+async function measureQueueFloor(redisUrl: string, redisPid: number, jobsPerRound: number, concurrency: number): Promise<{ clientSeconds: number; redisSeconds: number }> {
+  const { openQueues, startWorker } = await import('../common/queues.js');
+  const { scrapeJobEntry } = await import('../scheduler/scheduler.js');
+  const { createLogger } = await import('../common/logger.js');
+  const { QUEUE, SCRAPE_SHARDS, scrapeShardOf } = await import('../common/keys.js');
+  const keys = redisKeys(`bench-floor-${process.pid}`);
+  const logger = createLogger('bench', 'warn');
+  const adding = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const working = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queues = openQueues(adding, keys, logger);
+  let done = 0;
+  let roundDone = (): void => undefined;
+  const workers = Array.from({ length: SCRAPE_SHARDS }, (_, shard) =>
+    startWorker({
+      queue: QUEUE.scrape(shard),
+      connection: working,
+      keys,
+      concurrency: Math.max(1, Math.ceil(concurrency / SCRAPE_SHARDS)),
+      lockDurationMs: 30_000,
+      logger,
+      handle: async () => {
+        if (++done === jobsPerRound) roundDone();
+        return 'ok';
+      },
+    }),
+  );
+  const round = async (index: number): Promise<void> => {
+    done = 0;
+    const finished = new Promise<void>((resolve) => (roundDone = resolve));
+    const windowStartMs = (index + 1) * 60_000;
+    const byShard = new Map<number, ReturnType<typeof scrapeJobEntry>[]>();
+    for (let i = 0; i < jobsPerRound; i++) {
+      const nodeName = `node-${String(i).padStart(5, '0')}`;
+      const jobs = byShard.get(scrapeShardOf(nodeName)) ?? [];
+      jobs.push(scrapeJobEntry({ windowStartMs, nodeName, kubeletUrl: `https://127.0.0.1:${10_000 + i}`, deadlineMs: Date.now() + 60_000 }, Math.floor((i / jobsPerRound) * FLOOR_SPREAD_MS), 120));
+      byShard.set(scrapeShardOf(nodeName), jobs);
+    }
+    for (const [shard, jobs] of byShard) await queues.scrape(shard).addBulk(jobs);
+    await finished;
+  };
+  try {
+    await round(0);
+    const started = process.cpuUsage();
+    const redisBefore = cpuTimes(redisPid).own;
+    for (let index = 1; index <= FLOOR_TIMED_ROUNDS; index++) await round(index);
+    const used = process.cpuUsage(started);
+    const jobs = FLOOR_TIMED_ROUNDS * jobsPerRound;
+    return { clientSeconds: (used.user + used.system) / 1e6 / jobs, redisSeconds: (cpuTimes(redisPid).own - redisBefore) / jobs };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.close()));
+    await queues.close();
+    adding.disconnect();
+    working.disconnect();
+  }
 }
 
 export interface RedisMemory {
@@ -488,7 +571,9 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     // The roles stop first: the next window's scrapes would otherwise share the cores with the limit.
     rolesStopped = true;
     await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));
-    const limitSeconds = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
+    const { limitSeconds, fetchSeconds } = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
+    const queueFloor = await measureQueueFloor(redis.url, redis.pid!, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * Number(SCRAPER_OPTIONS.find((o) => o.name === 'scraper-concurrency')?.default));
+    const floorMs = { queueClient: queueFloor.clientSeconds * 1000, queueRedis: queueFloor.redisSeconds * 1000, fetch: fetchSeconds * 1000 };
     const burstSeconds = measured.reduce((sum, s) => sum + (s.finalizedAtMs - s.scrapeAtMs) / 1000, 0);
     return {
       nodes,
@@ -500,6 +585,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       pipelineCpuMsPerNodeScrape: (total * 1000) / scrapes,
       pipelinePeakRssBytes: pipelineRoles.reduce((sum, r) => sum + roles[r]!.peakRssBytes, 0),
       limitCpuMsPerNodeScrape: limitSeconds * 1000,
+      floorCpuMsPerNodeScrape: { ...floorMs, total: floorMs.queueClient + floorMs.queueRedis + floorMs.fetch },
       latencySeconds,
       windowsLate: measured.filter((s) => s.finalizedBy !== 'complete').length,
       windowsIncomplete: measured.filter((s) => s.okNodes < s.expectedNodes).length,
@@ -543,6 +629,8 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`${'pipeline'.padEnd(12)}${fixed(total, 2, 10)}${fixed(result.pipelineCpuMsPerNodeScrape, 3, 16)}${fixed(result.pipelinePeakRssBytes / MiB, 0, 14)}   (${(result.pipelinePeakRssBytes / result.nodes / MiB).toFixed(3)} MiB per node)`);
   lines.push(`* the simulator is not part of the pipeline and is not counted in its total; ms/node-scrape is over the ${scrapes} node-scrapes processed (of ${result.nodes * result.windows} expected)`);
   lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
+  const floor = result.floorCpuMsPerNodeScrape;
+  lines.push(`the floor (before any parsing: one no-op scrape job per node and the summary fetched over a kept TLS connection): ${floor.total.toFixed(3)} ms per node-scrape (the job ${floor.queueClient.toFixed(3)} ms in the process that adds and takes it and ${floor.queueRedis.toFixed(3)} ms in Redis; the fetch ${floor.fetch.toFixed(3)} ms); floor + limit ${(floor.total + result.limitCpuMsPerNodeScrape).toFixed(3)} ms`);
   for (const [sink, l] of Object.entries(result.latencySeconds)) lines.push(`window latency (scrape time to written to ${sink}): p50 ${l.p50.toFixed(1)} s, p99 ${l.p99.toFixed(1)} s, max ${l.max.toFixed(1)} s`);
   lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
   lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape jobs (scrape and process one node) per second while a window is in flight`);
@@ -582,14 +670,15 @@ function curveLine(result: BenchResult): string {
     ...['scraper', 'processor', 'exporter', 'redis', 'scheduler'].map((r) => fixed(role(r), 2, 7)),
     fixed(result.limitCpuMsPerNodeScrape, 2, 7),
     fixed(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape, 1, 6),
+    fixed(result.floorCpuMsPerNodeScrape.total, 2, 7),
     fixed(result.pipelinePeakRssBytes / result.nodes / MiB, 3, 9),
     `${fixed(store.p50, 1, 6)}${fixed(store.p99, 1, 6)}${fixed(store.max, 1, 6)}`,
     `${String(result.windowsLate).padStart(5)}${String(result.windowsIncomplete).padStart(5)}`,
   ].join('');
 }
 
-const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'MiB/node'.padStart(9)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
-${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(50)}${''.padStart(15)}${'(s to store)'.padStart(18)}`;
+const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'floor'.padStart(7)}${'MiB/node'.padStart(9)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
+${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(50)}${''.padStart(22)}${'(s to store)'.padStart(18)}`;
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(BENCH_OPTIONS, argv, BENCH_HELP);

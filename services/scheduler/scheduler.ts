@@ -24,6 +24,19 @@ export interface SchedulerOptions {
   now?: () => number;
 }
 
+/** One scrape job as `addBulk` takes it. */
+export type ScrapeJobEntry = Parameters<Queue<ScrapeJob>['addBulk']>[0][number];
+
+/**
+ * Node `data.nodeName`'s scrape job of window `data.windowStartMs`, started `delayMs` from now, kept
+ * `keptAfterCompleteSeconds` once done. Its id is deterministic: adding it twice adds it once.
+ */
+export const scrapeJobEntry = (data: ScrapeJob, delayMs: number, keptAfterCompleteSeconds: number): ScrapeJobEntry => ({
+  name: 'scrape',
+  data,
+  opts: { jobId: JOB_ID.scrape(data.nodeName, data.windowStartMs), delay: delayMs, attempts: 3, removeOnComplete: { age: keptAfterCompleteSeconds } },
+});
+
 const RENEW_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 export class Scheduler {
@@ -120,15 +133,15 @@ export class Scheduler {
     // failover) could add it again: until the deadline, and a minute more. Keeping them for 15 min
     // held 100,000+ job hashes in Redis at 10,000 nodes.
     const keptAfterCompleteSeconds = Math.ceil(Math.max(0, manifest.deadlineMs - now) / 1000) + 60;
-    const jobsByShard = new Map<number, Parameters<Queue<ScrapeJob>['addBulk']>[0]>();
+    const jobsByShard = new Map<number, ScrapeJobEntry[]>();
     for (const nodeName of manifest.expectedNodes) {
       const url = urls.get(nodeName);
       if (!url) continue;
       const data: ScrapeJob = { windowStartMs, nodeName, kubeletUrl: url, deadlineMs: manifest.deadlineMs };
-      const delay = Math.max(0, manifest.scrapeAtMs + scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) - now);
+      const delayMs = Math.max(0, manifest.scrapeAtMs + scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) - now);
       const shard = scrapeShardOf(nodeName);
       const jobs = jobsByShard.get(shard) ?? [];
-      jobs.push({ name: 'scrape', data, opts: { jobId: JOB_ID.scrape(nodeName, windowStartMs), delay, attempts: 3, removeOnComplete: { age: keptAfterCompleteSeconds } } });
+      jobs.push(scrapeJobEntry(data, delayMs, keptAfterCompleteSeconds));
       jobsByShard.set(shard, jobs);
     }
     for (const [shard, jobs] of jobsByShard) {

@@ -174,6 +174,7 @@ describe('podometer bench', () => {
       for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
+      assert.match(table, /^the floor \(before any parsing: [^)]*\): \d+\.\d+ ms per node-scrape \(the job \d+\.\d+ ms in the process that adds and takes it and \d+\.\d+ ms in Redis; the fetch \d+\.\d+ ms\); floor \+ limit \d+\.\d+ ms$/m);
       assert.match(table, /^window latency \(scrape time to written to store\): p50 \d+\.\d s, p99 \d+\.\d s, max \d+\.\d s$/m);
       assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape jobs \(scrape and process one node\) per second/m);
       assert.match(table, /^redis append-only-file rewrites: \d+\.\d\d s CPU over the run's \d+ node-scrapes, so \d+\.\d{3} ms per node-scrape in the redis row/m);
@@ -188,13 +189,17 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     assert.deepEqual(readdirSync(scratch), [], 'each size removed its Redis and simulator files');
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
     assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
     for (const f of figures) {
       assert.ok(f.limitCpuMsPerNodeScrape > 0 && f.pipelineCpuMsPerNodeScrape > 0);
+      // The floor's no-op jobs went through real queues and Redis, and the fetch over real TLS.
+      const floor = f.floorCpuMsPerNodeScrape;
+      assert.ok(floor.queueClient > 0 && floor.queueRedis > 0 && floor.fetch > 0, `every part of the floor was measured: ${JSON.stringify(floor)}`);
+      assert.ok(Math.abs(floor.total - (floor.queueClient + floor.queueRedis + floor.fetch)) < 1e-9);
       assert.ok(f.latencySeconds['store']!.p99 > 0, 'the store wrote every window after its scrape time');
       assert.deepEqual(f.summaries.map((s) => s.okNodes), [f.nodes, f.nodes]);
       // The rewrites are spread over the whole run's node-scrapes, warm-up included.
