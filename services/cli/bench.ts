@@ -58,6 +58,9 @@ const MAX_WARMUP_WINDOWS = 10;
 /** How long the roles keep long-term values in the store (they run with the default). */
 const LONG_RETENTION_MS = Number(STORE_OPTIONS.find((o) => o.name === 'store-long-retention')?.default);
 
+/** Scrape jobs in flight per scraper (the roles run with the default). */
+const SCRAPER_CONCURRENCY = Number(SCRAPER_OPTIONS.find((o) => o.name === 'scraper-concurrency')?.default);
+
 /** The limit is measured on at most this many nodes: its cost per node does not depend on the count. */
 const LIMIT_SAMPLE_NODES = 1000;
 /** Untimed passes of the limit before it is timed: its cost per pass settles only after a few. */
@@ -274,9 +277,9 @@ const FLOOR_SPREAD_MS = 2000;
  */
 async function measureQueueFloor(redisUrl: string, redisPid: number, jobsPerRound: number, concurrency: number): Promise<{ clientSeconds: number; redisSeconds: number }> {
   const { openQueues, startWorker } = await import('../common/queues.js');
-  const { scrapeJobEntry } = await import('../scheduler/scheduler.js');
+  const { byScrapeShard, scrapeJobEntry } = await import('../scheduler/scheduler.js');
   const { createLogger } = await import('../common/logger.js');
-  const { QUEUE, SCRAPE_SHARDS, scrapeShardOf } = await import('../common/keys.js');
+  const { QUEUE, SCRAPE_SHARDS } = await import('../common/keys.js');
   const keys = redisKeys(`bench-floor-${process.pid}`);
   const logger = createLogger('bench', 'warn');
   const adding = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -302,14 +305,11 @@ async function measureQueueFloor(redisUrl: string, redisPid: number, jobsPerRoun
     done = 0;
     const finished = new Promise<void>((resolve) => (roundDone = resolve));
     const windowStartMs = (index + 1) * 60_000;
-    const byShard = new Map<number, ReturnType<typeof scrapeJobEntry>[]>();
-    for (let i = 0; i < jobsPerRound; i++) {
+    const entries = Array.from({ length: jobsPerRound }, (_, i) => {
       const nodeName = `node-${String(i).padStart(5, '0')}`;
-      const jobs = byShard.get(scrapeShardOf(nodeName)) ?? [];
-      jobs.push(scrapeJobEntry({ windowStartMs, nodeName, kubeletUrl: `https://127.0.0.1:${10_000 + i}`, deadlineMs: Date.now() + 60_000 }, Math.floor((i / jobsPerRound) * FLOOR_SPREAD_MS), 120));
-      byShard.set(scrapeShardOf(nodeName), jobs);
-    }
-    for (const [shard, jobs] of byShard) await queues.scrape(shard).addBulk(jobs);
+      return scrapeJobEntry({ windowStartMs, nodeName, kubeletUrl: `https://127.0.0.1:${10_000 + i}`, deadlineMs: Date.now() + 60_000 }, Math.floor((i / jobsPerRound) * FLOOR_SPREAD_MS), 120);
+    });
+    for (const [shard, jobs] of byScrapeShard(entries)) await queues.scrape(shard).addBulk(jobs);
     await finished;
   };
   try {
@@ -572,7 +572,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     rolesStopped = true;
     await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));
     const { limitSeconds, fetchSeconds } = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
-    const queueFloor = await measureQueueFloor(redis.url, redis.pid!, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * Number(SCRAPER_OPTIONS.find((o) => o.name === 'scraper-concurrency')?.default));
+    const queueFloor = await measureQueueFloor(redis.url, redis.pid!, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * SCRAPER_CONCURRENCY);
     const floorMs = { queueClient: queueFloor.clientSeconds * 1000, queueRedis: queueFloor.redisSeconds * 1000, fetch: fetchSeconds * 1000 };
     const burstSeconds = measured.reduce((sum, s) => sum + (s.finalizedAtMs - s.scrapeAtMs) / 1000, 0);
     return {

@@ -37,6 +37,18 @@ export const scrapeJobEntry = (data: ScrapeJob, delayMs: number, keptAfterComple
   opts: { jobId: JOB_ID.scrape(data.nodeName, data.windowStartMs), delay: delayMs, attempts: 3, removeOnComplete: { age: keptAfterCompleteSeconds } },
 });
 
+/** `entries` grouped by their node's scrape shard (`addBulk` adds to one queue). */
+export function byScrapeShard(entries: readonly ScrapeJobEntry[]): Map<number, ScrapeJobEntry[]> {
+  const byShard = new Map<number, ScrapeJobEntry[]>();
+  for (const entry of entries) {
+    const shard = scrapeShardOf(entry.data.nodeName);
+    const jobs = byShard.get(shard);
+    if (jobs) jobs.push(entry);
+    else byShard.set(shard, [entry]);
+  }
+  return byShard;
+}
+
 const RENEW_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 export class Scheduler {
@@ -133,18 +145,15 @@ export class Scheduler {
     // failover) could add it again: until the deadline, and a minute more. Keeping them for 15 min
     // held 100,000+ job hashes in Redis at 10,000 nodes.
     const keptAfterCompleteSeconds = Math.ceil(Math.max(0, manifest.deadlineMs - now) / 1000) + 60;
-    const jobsByShard = new Map<number, ScrapeJobEntry[]>();
+    const entries: ScrapeJobEntry[] = [];
     for (const nodeName of manifest.expectedNodes) {
       const url = urls.get(nodeName);
       if (!url) continue;
       const data: ScrapeJob = { windowStartMs, nodeName, kubeletUrl: url, deadlineMs: manifest.deadlineMs };
       const delayMs = Math.max(0, manifest.scrapeAtMs + scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) - now);
-      const shard = scrapeShardOf(nodeName);
-      const jobs = jobsByShard.get(shard) ?? [];
-      jobs.push(scrapeJobEntry(data, delayMs, keptAfterCompleteSeconds));
-      jobsByShard.set(shard, jobs);
+      entries.push(scrapeJobEntry(data, delayMs, keptAfterCompleteSeconds));
     }
-    for (const [shard, jobs] of jobsByShard) {
+    for (const [shard, jobs] of byScrapeShard(entries)) {
       for (let i = 0; i < jobs.length; i += 1000) await this.queues.scrape(shard).addBulk(jobs.slice(i, i + 1000));
     }
     const finalize: FinalizeJob = { windowStartMs };

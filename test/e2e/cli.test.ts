@@ -199,7 +199,6 @@ describe('podometer bench', () => {
       // The floor's no-op jobs went through real queues and Redis, and the fetch over real TLS.
       const floor = f.floorCpuMsPerNodeScrape;
       assert.ok(floor.queueClient > 0 && floor.queueRedis > 0 && floor.fetch > 0, `every part of the floor was measured: ${JSON.stringify(floor)}`);
-      assert.ok(Math.abs(floor.total - (floor.queueClient + floor.queueRedis + floor.fetch)) < 1e-9);
       assert.ok(f.latencySeconds['store']!.p99 > 0, 'the store wrote every window after its scrape time');
       assert.deepEqual(f.summaries.map((s) => s.okNodes), [f.nodes, f.nodes]);
       // The rewrites are spread over the whole run's node-scrapes, warm-up included.
