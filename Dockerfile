@@ -23,5 +23,5 @@ USER node
 # api 8082; /metrics of scheduler 9101, scraper 9102, processor 9103, exporter 9104, eventer 9105
 EXPOSE 8082 9101 9102 9103 9104 9105
 # V8 flags on the command line (NODE_OPTIONS refuses them): services/common/node-flags.ts says why.
-ENTRYPOINT ["node", "--no-memory-reducer", "--heap-growing-percent=50", "bin/podometer.js"]
+ENTRYPOINT ["node", "--no-memory-reducer", "bin/podometer.js"]
 CMD ["all"]

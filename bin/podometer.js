@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-memory-reducer --heap-growing-percent=50
+#!/usr/bin/env -S node --no-memory-reducer
 // The V8 flags of services/common/node-flags.ts (they cannot go in NODE_OPTIONS).
 // Entry point: runs the compiled CLI (npm run build writes dist/).
 import { main } from '../dist/services/cli/main.js';
