@@ -162,9 +162,28 @@ export class ClusterMetadata {
     return nodes.length + deletedNodes.length + namespaces.length + deletedNamespaces.length + podNodes.length;
   }
 
-  /** Pod metadata keys of nodes with no pods left would otherwise keep old pods until they expire. */
-  refreshAll(): void {
-    for (const name of this.podsByNode.keys()) this.dirtyPodNodes.add(name);
+  /**
+   * Renews the expiry of every node's published pod list (`PEXPIRE`, `PUBLISH_BATCH` per pipeline)
+   * rather than writing the lists again: at 10,000 nodes x 30 pods that is ~137 MB of JSON into
+   * Redis and its append-only file each time. A list Redis no longer has (it lost it, or it
+   * expired) is marked for the next publish; returns how many were. Lists already waiting for a
+   * publish are left to it.
+   */
+  async renewPodLists(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
+    const names = [...this.podsByNode.keys()].filter((name) => !this.dirtyPodNodes.has(name));
+    let missing = 0;
+    for (let i = 0; i < names.length; i += PUBLISH_BATCH) {
+      const batch = names.slice(i, i + PUBLISH_BATCH);
+      const pipeline = redis.pipeline();
+      for (const name of batch) pipeline.pexpire(keys.podsOnNode(name), ttlMs);
+      const replies = await execOrThrow(pipeline);
+      replies.forEach(([, renewed], j) => {
+        if (renewed !== 0) return;
+        this.dirtyPodNodes.add(batch[j]!);
+        missing++;
+      });
+    }
+    return missing;
   }
 
   private removeFromNode(pod: PodMeta, key: string): void {

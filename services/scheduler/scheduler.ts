@@ -101,7 +101,7 @@ export class Scheduler {
     if (!this.leader) return;
     const now = this.now();
     if (now - this.lastRefreshMs > this.options.metadataTtlMs / 2) {
-      this.metadata.refreshAll();
+      await this.metadata.renewPodLists(this.redis, this.keys, this.options.metadataTtlMs);
       this.lastRefreshMs = now;
     }
     await this.metadata.publish(this.redis, this.keys, this.options.metadataTtlMs);

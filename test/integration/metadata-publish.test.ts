@@ -71,6 +71,23 @@ describe('metadata publishing (real Redis)', () => {
     assert.equal(await metadata.publish(redis, keys, TTL_MS), 0, 'nothing changed since');
   });
 
+  it('renews the expiry of the pod lists without writing them again, and writes again only those Redis lost', async () => {
+    await redis.flushall();
+    const nodes = PUBLISH_BATCH + 3;
+    const metadata = clusterMetadata(nodes);
+    await metadata.publish(redis, keys, TTL_MS);
+    for (let i = 0; i < nodes; i++) await redis.pexpire(keys.podsOnNode(`node-${i}`), 5_000);
+    await redis.del(keys.podsOnNode('node-1'), keys.podsOnNode(`node-${nodes - 1}`));
+    assert.equal(await metadata.renewPodLists(redis, keys, TTL_MS), 2, 'the two lists Redis lost');
+    const renewed = await redis.pttl(keys.podsOnNode('node-0'));
+    assert.ok(renewed > 5_000 && renewed <= TTL_MS, `a kept list's expiry is renewed (pttl ${renewed})`);
+    assert.equal(await redis.get(keys.podsOnNode('node-1')), null, 'renewing writes no list');
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 2, 'the next publish writes the lost lists, and only them');
+    for (const name of ['node-1', `node-${nodes - 1}`]) {
+      assert.deepEqual((JSON.parse((await redis.get(keys.podsOnNode(name)))!) as PodMeta[]).map((p) => p.name), [`${name}-a`, `${name}-b`]);
+    }
+  });
+
   it('loses nothing when Redis fails: the next publish writes what the failed one did not', async () => {
     await redis.flushall();
     const metadata = clusterMetadata(3);
