@@ -5,10 +5,10 @@
  * windows and prints, per role and for Redis (the simulator's own CPU apart):
  *   CPU seconds per node-scrape (from /proc/<pid>/stat), peak RSS (VmHWM), window latency from
  *   the window's scrape time to the window written to the store and each sink (p50/p99/max),
- *   bytes scraped per node, jobs per second, scrape failures, windows finalized late or incomplete,
+ *   bytes scraped per node, node-scrapes per second, scrape failures, windows finalized late or incomplete,
  *   and the limit: the same summaries parsed, processed and encoded in one tight loop in this
- *   process with no queues, and the pipeline's ratio to it; and the floor: a no-op scrape job per
- *   node through the same queues and the summary's fetch over a kept TLS connection, the cost a
+ *   process with no queues, and the pipeline's ratio to it; and the floor: the nodes' no-op scrape
+ *   jobs through the same queues and the summary's fetch over a kept TLS connection, the cost a
  *   node-scrape has before anything is parsed.
  * `--curve 100,1000,5000` runs the whole measurement once per size and prints one line per size.
  * `--profile DIR` runs every role under the V8 CPU profiler and prints each role's costliest functions.
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
 import type { ConfigReader } from '../common/runtime.js';
-import type { PodMeta, WindowSummary } from '../common/jobs.js';
+import { NODES_PER_SCRAPE_JOB, type PodMeta, type ScrapeJob, type WindowSummary } from '../common/jobs.js';
 import type { NamespaceLike, NodeLike, PodLike } from '../scheduler/metadata.js';
 import { redisKeys, type RedisKeyKind, type RedisKeys } from '../common/keys.js';
 import { execOrThrow } from '../common/redis.js';
@@ -154,7 +154,7 @@ export interface BenchResult {
   /** Kubelet connections the simulator accepted over the measured windows: TLS handshakes on both sides. */
   kubeletConnectionsOpened: number;
   /** Scrape jobs (each scrapes and processes one node) per second while a window is in flight (scrape time to finalized). */
-  jobsPerSecond: number;
+  nodeScrapesPerSecond: number;
   /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
   redisCommands: { command: string; calls: number; seconds: number }[];
   /**
@@ -269,15 +269,15 @@ const FLOOR_TIMED_ROUNDS = 3;
 const FLOOR_SPREAD_MS = 2000;
 
 /**
- * The queue's floor: what one scrape job per node costs with nothing in it. Rounds of
- * `jobsPerRound` jobs are added as the scheduler adds a window's (a bulk per shard, spread delays,
- * the same options) on a prefix of their own, and taken by one worker per shard, `concurrency`
- * jobs in flight in all, whose handler returns at once. CPU seconds per job of this process (the
- * adding and the working side both) and of Redis.
+ * The queue's floor: what the scrape jobs cost per node with nothing in them. Rounds of
+ * `nodesPerRound` nodes' jobs are added as the scheduler adds a window's (scrapeJobsByShard: a few
+ * nodes per job, a bulk per shard, spread delays, the same options) on a prefix of their own, and
+ * taken by one worker per shard, `concurrency` jobs in flight in all, whose handler returns at
+ * once. CPU seconds per node of this process (the adding and the working side both) and of Redis.
  */
-async function measureQueueFloor(redisUrl: string, redisPid: number, jobsPerRound: number, concurrency: number): Promise<{ clientSeconds: number; redisSeconds: number }> {
+async function measureQueueFloor(redisUrl: string, redisPid: number, nodesPerRound: number, concurrency: number): Promise<{ clientSeconds: number; redisSeconds: number }> {
   const { openQueues, startWorker } = await import('../common/queues.js');
-  const { byScrapeShard, scrapeJobEntry } = await import('../scheduler/scheduler.js');
+  const { scrapeJobsByShard } = await import('../scheduler/scheduler.js');
   const { createLogger } = await import('../common/logger.js');
   const { QUEUE, SCRAPE_SHARDS } = await import('../common/keys.js');
   const keys = redisKeys(`bench-floor-${process.pid}`);
@@ -295,8 +295,9 @@ async function measureQueueFloor(redisUrl: string, redisPid: number, jobsPerRoun
       concurrency: Math.max(1, Math.ceil(concurrency / SCRAPE_SHARDS)),
       lockDurationMs: 30_000,
       logger,
-      handle: async () => {
-        if (++done === jobsPerRound) roundDone();
+      handle: async (job: ScrapeJob) => {
+        done += job.nodes.length;
+        if (done === nodesPerRound) roundDone();
         return 'ok';
       },
     }),
@@ -305,11 +306,12 @@ async function measureQueueFloor(redisUrl: string, redisPid: number, jobsPerRoun
     done = 0;
     const finished = new Promise<void>((resolve) => (roundDone = resolve));
     const windowStartMs = (index + 1) * 60_000;
-    const entries = Array.from({ length: jobsPerRound }, (_, i) => {
-      const nodeName = `node-${String(i).padStart(5, '0')}`;
-      return scrapeJobEntry({ windowStartMs, nodeName, kubeletUrl: `https://127.0.0.1:${10_000 + i}`, deadlineMs: Date.now() + 60_000 }, Math.floor((i / jobsPerRound) * FLOOR_SPREAD_MS), 120);
-    });
-    for (const [shard, jobs] of byScrapeShard(entries)) await queues.scrape(shard).addBulk(jobs);
+    const scrapes = Array.from({ length: nodesPerRound }, (_, i) => ({
+      target: { nodeName: `node-${String(i).padStart(5, '0')}`, kubeletUrl: `https://127.0.0.1:${10_000 + i}` },
+      spreadMs: Math.floor((i / nodesPerRound) * FLOOR_SPREAD_MS),
+    }));
+    const now = Date.now();
+    for (const [shard, jobs] of scrapeJobsByShard(scrapes, { windowStartMs, scrapeAtMs: now, deadlineMs: now + 60_000 }, now, 120)) await queues.scrape(shard).addBulk(jobs);
     await finished;
   };
   try {
@@ -318,8 +320,8 @@ async function measureQueueFloor(redisUrl: string, redisPid: number, jobsPerRoun
     const redisBefore = cpuTimes(redisPid).own;
     for (let index = 1; index <= FLOOR_TIMED_ROUNDS; index++) await round(index);
     const used = process.cpuUsage(started);
-    const jobs = FLOOR_TIMED_ROUNDS * jobsPerRound;
-    return { clientSeconds: (used.user + used.system) / 1e6 / jobs, redisSeconds: (cpuTimes(redisPid).own - redisBefore) / jobs };
+    const nodes = FLOOR_TIMED_ROUNDS * nodesPerRound;
+    return { clientSeconds: (used.user + used.system) / 1e6 / nodes, redisSeconds: (cpuTimes(redisPid).own - redisBefore) / nodes };
   } finally {
     await Promise.all(workers.map((worker) => worker.close()));
     await queues.close();
@@ -594,7 +596,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       kubeletConnectionsOpenedInLastWarmup: openedInLastWarmup,
       kubeletConnectionsOpened: servedAfter.connectionsAccepted - servedBefore.connectionsAccepted,
       bytesPerScrape: (servedAfter.bytesServed - servedBefore.bytesServed) / Math.max(1, servedAfter.summariesServed - servedBefore.summariesServed),
-      jobsPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
+      nodeScrapesPerSecond: measured.reduce((sum, s) => sum + s.okNodes, 0) / burstSeconds,
       redisCommands,
       redisRewriteRun,
       redisFullRetention,
@@ -630,10 +632,10 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`* the simulator is not part of the pipeline and is not counted in its total; ms/node-scrape is over the ${scrapes} node-scrapes processed (of ${result.nodes * result.windows} expected)`);
   lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
   const floor = result.floorCpuMsPerNodeScrape;
-  lines.push(`the floor (before any parsing: one no-op scrape job per node and the summary fetched over a kept TLS connection): ${floor.total.toFixed(3)} ms per node-scrape (the job ${floor.queueClient.toFixed(3)} ms in the process that adds and takes it and ${floor.queueRedis.toFixed(3)} ms in Redis; the fetch ${floor.fetch.toFixed(3)} ms); floor + limit ${(floor.total + result.limitCpuMsPerNodeScrape).toFixed(3)} ms`);
+  lines.push(`the floor (before any parsing: the nodes' no-op scrape jobs and the summary fetched over a kept TLS connection): ${floor.total.toFixed(3)} ms per node-scrape (the jobs ${floor.queueClient.toFixed(3)} ms in the process that adds and takes them and ${floor.queueRedis.toFixed(3)} ms in Redis; the fetch ${floor.fetch.toFixed(3)} ms); floor + limit ${(floor.total + result.limitCpuMsPerNodeScrape).toFixed(3)} ms`);
   for (const [sink, l] of Object.entries(result.latencySeconds)) lines.push(`window latency (scrape time to written to ${sink}): p50 ${l.p50.toFixed(1)} s, p99 ${l.p99.toFixed(1)} s, max ${l.max.toFixed(1)} s`);
   lines.push(`windows: ${result.windows} measured, ${result.windowsLate} finalized at the deadline (late), ${result.windowsIncomplete} incomplete; scrape failures ${result.scrapeFailures}`);
-  lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.jobsPerSecond.toFixed(0)} scrape jobs (scrape and process one node) per second while a window is in flight`);
+  lines.push(`scraped ${(result.bytesPerScrape / 1024).toFixed(1)} KiB per node; ${result.nodeScrapesPerSecond.toFixed(0)} node-scrapes (scraped and processed) per second while a window is in flight, in scrape jobs of up to ${NODES_PER_SCRAPE_JOB} nodes`);
   const rewrites = result.redisRewriteRun;
   const full = result.redisFullRetention;
   const mib = (bytes: number): string => (bytes / MiB).toFixed(0);

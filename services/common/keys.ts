@@ -66,6 +66,7 @@ export const QUEUE = {
 
 /** Deterministic job ids: a retried or duplicated enqueue of the same work is the same job. */
 export const JOB_ID = {
+  /** A scrape job, named by its first node (a node is in one scrape job per window). */
   scrape: (nodeName: string, windowStartMs: number): string => `scrape-${nodeName}-${windowStartMs}`,
   finalize: (windowStartMs: number): string => `finalize-${windowStartMs}`,
   export: (sink: string, windowStartMs: number): string => `export-${sink}-${windowStartMs}`,

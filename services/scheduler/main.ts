@@ -39,7 +39,7 @@ export async function startScheduler(runtime: Runtime, get: ConfigReader): Promi
 
 export const SCHEDULER_ROLE: RoleDefinition = {
   name: 'scheduler',
-  summary: 'Discovers nodes and pods and enqueues one scrape job per node per window.',
+  summary: 'Discovers nodes and pods and enqueues every window\'s scrape jobs (a few nodes each).',
   options: SCHEDULER_ROLE_OPTIONS,
   start: startScheduler,
 };

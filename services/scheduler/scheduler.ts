@@ -1,14 +1,14 @@
 /**
  * The scheduler: one replica at a time holds a lease in Redis and, for every window, records the
- * manifest (expected nodes, deadline), enqueues one scrape job per Ready node with a
- * deterministic id and a spread delay, and a finalize job delayed to the deadline. Replicas that
+ * manifest (expected nodes, deadline), enqueues the Ready nodes' scrape jobs (a few nodes of one
+ * shard each, jobs.ts: ScrapeJob) with deterministic ids and spread delays, and a finalize job delayed to the deadline. Replicas that
  * do not hold the lease keep their list+watch warm and take over when the lease lapses (within a
  * third of a window). A second enqueue of the same window, by any replica, adds nothing: the
  * manifest is written only if absent and every job id is deterministic.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { FinalizeJob, ScrapeJob, WindowManifest } from '../common/jobs.js';
+import { NODES_PER_SCRAPE_JOB, type FinalizeJob, type ScrapeJob, type ScrapeTarget, type WindowManifest } from '../common/jobs.js';
 import { JOB_ID, scrapeShardOf, type RedisKeys } from '../common/keys.js';
 import type { Logger } from '../common/logger.js';
 import type { PipelineQueues } from '../common/queues.js';
@@ -27,26 +27,55 @@ export interface SchedulerOptions {
 /** One scrape job as `addBulk` takes it. */
 export type ScrapeJobEntry = Parameters<Queue<ScrapeJob>['addBulk']>[0][number];
 
-/**
- * Node `data.nodeName`'s scrape job of window `data.windowStartMs`, started `delayMs` from now, kept
- * `keptAfterCompleteSeconds` once done. Its id is deterministic: adding it twice adds it once.
- */
-export const scrapeJobEntry = (data: ScrapeJob, delayMs: number, keptAfterCompleteSeconds: number): ScrapeJobEntry => ({
-  name: 'scrape',
-  data,
-  opts: { jobId: JOB_ID.scrape(data.nodeName, data.windowStartMs), delay: delayMs, attempts: 3, removeOnComplete: { age: keptAfterCompleteSeconds } },
-});
+/** A node of a window to scrape, `spreadMs` after the window's scrape time (windows.ts: scrapeDelayMs). */
+export interface SpreadScrape {
+  target: ScrapeTarget;
+  spreadMs: number;
+}
 
-/** `entries` grouped by their node's scrape shard (`addBulk` adds to one queue). */
-export function byScrapeShard(entries: readonly ScrapeJobEntry[]): Map<number, ScrapeJobEntry[]> {
-  const byShard = new Map<number, ScrapeJobEntry[]>();
-  for (const entry of entries) {
-    const shard = scrapeShardOf(entry.data.nodeName);
-    const jobs = byShard.get(shard);
-    if (jobs) jobs.push(entry);
-    else byShard.set(shard, [entry]);
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Window W's scrape jobs by scrape shard: each shard's nodes in the order of their spread, up to
+ * `nodesPerJob` to a job, the job started at its first node's time and kept
+ * `keptAfterCompleteSeconds` once done. Its id names its first node; the same nodes give the same
+ * jobs, so enqueuing a window again adds nothing.
+ */
+export function scrapeJobsByShard(
+  scrapes: readonly SpreadScrape[],
+  window: Pick<WindowManifest, 'windowStartMs' | 'scrapeAtMs' | 'deadlineMs'>,
+  nowMs: number,
+  keptAfterCompleteSeconds: number,
+  nodesPerJob: number = NODES_PER_SCRAPE_JOB,
+): Map<number, ScrapeJobEntry[]> {
+  const byShard = new Map<number, SpreadScrape[]>();
+  for (const scrape of scrapes) {
+    const shard = scrapeShardOf(scrape.target.nodeName);
+    const nodes = byShard.get(shard);
+    if (nodes) nodes.push(scrape);
+    else byShard.set(shard, [scrape]);
   }
-  return byShard;
+  const jobs = new Map<number, ScrapeJobEntry[]>();
+  for (const [shard, nodes] of byShard) {
+    nodes.sort((a, b) => a.spreadMs - b.spreadMs || byName(a.target.nodeName, b.target.nodeName));
+    const entries: ScrapeJobEntry[] = [];
+    for (let i = 0; i < nodes.length; i += nodesPerJob) {
+      const batch = nodes.slice(i, i + nodesPerJob);
+      const first = batch[0]!;
+      entries.push({
+        name: 'scrape',
+        data: { windowStartMs: window.windowStartMs, deadlineMs: window.deadlineMs, nodes: batch.map((n) => n.target) },
+        opts: {
+          jobId: JOB_ID.scrape(first.target.nodeName, window.windowStartMs),
+          delay: Math.max(0, window.scrapeAtMs + first.spreadMs - nowMs),
+          attempts: 3,
+          removeOnComplete: { age: keptAfterCompleteSeconds },
+        },
+      });
+    }
+    jobs.set(shard, entries);
+  }
+  return jobs;
 }
 
 const RENEW_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -146,15 +175,12 @@ export class Scheduler {
     // failover) could add it again: until the deadline, and a minute more. Keeping them for 15 min
     // held 100,000+ job hashes in Redis at 10,000 nodes.
     const keptAfterCompleteSeconds = Math.ceil(Math.max(0, manifest.deadlineMs - now) / 1000) + 60;
-    const entries: ScrapeJobEntry[] = [];
+    const scrapes: SpreadScrape[] = [];
     for (const nodeName of manifest.expectedNodes) {
-      const url = urls.get(nodeName);
-      if (!url) continue;
-      const data: ScrapeJob = { windowStartMs, nodeName, kubeletUrl: url, deadlineMs: manifest.deadlineMs };
-      const delayMs = Math.max(0, manifest.scrapeAtMs + scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) - now);
-      entries.push(scrapeJobEntry(data, delayMs, keptAfterCompleteSeconds));
+      const kubeletUrl = urls.get(nodeName);
+      if (kubeletUrl) scrapes.push({ target: { nodeName, kubeletUrl }, spreadMs: scrapeDelayMs(nodeName, manifest.expectedNodes.length, this.options.maxSpreadMs) });
     }
-    for (const [shard, jobs] of byScrapeShard(entries)) {
+    for (const [shard, jobs] of scrapeJobsByShard(scrapes, manifest, now, keptAfterCompleteSeconds)) {
       for (let i = 0; i < jobs.length; i += 1000) await this.queues.scrape(shard).addBulk(jobs.slice(i, i + 1000));
     }
     const finalize: FinalizeJob = { windowStartMs };

@@ -1,12 +1,12 @@
 /**
  * `podometer scraper`: scrape workers; run as many as the cluster needs. Each scrape job fetches
- * one node's summary and processes it (rates, enrichment, staging; processor/processor.ts) in the
+ * a few nodes' summaries and processes each (rates, enrichment, staging; processor/processor.ts) in the
  * same job, so a scraper's CPU goes mostly to processing: scale scrapers by CPU. Scrapers share the
  * scrape queue's shards among them (shards.ts), so each node stays with one scraper.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScrapeJob } from '../common/jobs.js';
+import type { OneNodeScrapeJob, ScrapeJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, PROCESSING_OPTIONS, SCRAPER_OPTIONS } from '../common/options.js';
 import { stalledIntervalMs, startWorker } from '../common/queues.js';
@@ -15,7 +15,7 @@ import { parseSource, SERVICE_ACCOUNT_DIR } from '../common/source.js';
 import { nodeProcessingFrom } from '../processor/main.js';
 import { processScrape } from '../processor/processor.js';
 import { KubeletClient } from './kubelet-client.js';
-import { scrapeNode } from './scrape.js';
+import { InFlightLimit, runScrapeJob, scrapeNode, type ScrapeJobDeps } from './scrape.js';
 import { ShardWorkers } from './shards.js';
 
 export const SCRAPER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, SCRAPER_OPTIONS, PROCESSING_OPTIONS);
@@ -45,32 +45,43 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service & { s
   const client = kubeletClientFrom(get);
   const maxResponseBytes = get.number('kubelet-max-response-bytes');
   const processing = nodeProcessingFrom(runtime, get);
+  const concurrency = get.number('scraper-concurrency');
+  const jobDeps: ScrapeJobDeps = {
+    limit: new InFlightLimit(concurrency),
+    recorded: async (windowStartMs, nodeNames) => {
+      const outcomes = await runtime.redis.hmget(runtime.keys.windowOutcomes(windowStartMs), ...nodeNames);
+      return new Set(nodeNames.filter((_, i) => outcomes[i] !== null));
+    },
+    scrapeAndProcess: async (node) => {
+      const scraped = await scrapeNode(node, { fetchSummary: (name, url) => client.fetchSummary(name, url), maxResponseBytes, now: Date.now });
+      runtime.metrics.scraped(node.nodeName, scraped.outcome);
+      if (scraped.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: node.nodeName, windowStartMs: node.windowStartMs, reason: scraped.outcome.reason, error: scraped.outcome.message });
+      // Processing overwrites the node's staging fields and outcome, so a node scraped twice in
+      // one window (a retried job) is counted once.
+      const record = await processScrape(scraped, processing);
+      runtime.metrics.processed(record);
+      return record;
+    },
+  };
   const shards = new ShardWorkers({
     redis: runtime.redis,
     keys: runtime.keys,
     // As often as workers check for stalled jobs: a scraper that dies loses its shards about when its jobs.
     heartbeatMs: stalledIntervalMs(runtime.lockDurationMs),
     expireMs: runtime.lockDurationMs,
-    concurrency: get.number('scraper-concurrency'),
+    // Jobs in flight; the nodes in flight are held to `concurrency` by jobDeps.limit. As many jobs
+    // as nodes, so a job waiting on a hanging kubelet holds up no other job's nodes.
+    concurrency,
     logger: runtime.logger,
-    startShard: (shard, concurrency) =>
-      startWorker<ScrapeJob>({
+    startShard: (shard, shardConcurrency) =>
+      startWorker<ScrapeJob | OneNodeScrapeJob>({
         queue: QUEUE.scrape(shard),
         connection: runtime.queueRedis,
         keys: runtime.keys,
-        concurrency,
+        concurrency: shardConcurrency,
         lockDurationMs: runtime.lockDurationMs,
         logger: runtime.logger,
-        handle: async (job) => {
-          const scraped = await scrapeNode(job, { fetchSummary: (node, url) => client.fetchSummary(node, url), maxResponseBytes, now: Date.now });
-          runtime.metrics.scraped(job.nodeName, scraped.outcome);
-          if (scraped.outcome.status === 'failed') runtime.logger.warn('scrape failed', { node: job.nodeName, windowStartMs: job.windowStartMs, reason: scraped.outcome.reason, error: scraped.outcome.message });
-          // A retried job (its worker died, or Redis failed mid-way) scrapes and processes again:
-          // processing overwrites the node's staging fields and outcome, so nothing is counted twice.
-          const record = await processScrape(scraped, processing);
-          runtime.metrics.processed(record);
-          return record.status;
-        },
+        handle: (job, bullJob) => runScrapeJob(job, bullJob.attemptsStarted > 1 || bullJob.attemptsMade > 0, jobDeps),
       }),
   });
   shards.start();
@@ -85,7 +96,7 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service & { s
 
 export const SCRAPER_ROLE: RoleDefinition = {
   name: 'scraper',
-  summary: 'Scrapes kubelets and processes what they return: one node per scrape job.',
+  summary: 'Scrapes kubelets and processes what they return: a few nodes per scrape job.',
   options: SCRAPER_ROLE_OPTIONS,
   start: startScraper,
 };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { JOB_ID, scrapeShardOf } from '../../services/common/keys.js';
+import { scrapeTargetsOf } from '../../services/common/jobs.js';
+import { scrapeShardOf } from '../../services/common/keys.js';
 import { metricSetKey } from '../../services/common/metrics.js';
 import { PipelineHarness } from '../pipeline-harness.js';
 
@@ -64,10 +65,13 @@ describe('pipeline under faults (Redis, simulator)', () => {
     const first = harness.spawnRole('scraper');
     // Wait until the first scraper holds the slow node's job.
     let windowStartMs = 0;
+    let jobId = '';
     const waitUntil = Date.now() + 20_000;
     while (windowStartMs === 0 && Date.now() < waitUntil) {
       const active = await harness.runtime.queues.scrape(scrapeShardOf(slowNode)).getActive();
-      windowStartMs = active.find((j) => j.data.nodeName === slowNode)?.data.windowStartMs ?? 0;
+      const slowJob = active.find((j) => scrapeTargetsOf(j.data).some((t) => t.nodeName === slowNode));
+      windowStartMs = slowJob?.data.windowStartMs ?? 0;
+      jobId = slowJob?.id ?? '';
       if (windowStartMs === 0) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(windowStartMs > 0, 'the scraper took the slow node\'s job');
@@ -79,7 +83,7 @@ describe('pipeline under faults (Redis, simulator)', () => {
     assert.deepEqual(window.missedNodes, []);
     const outcomes = await harness.runtime.redis.hgetall(harness.runtime.keys.windowOutcomes(windowStartMs));
     assert.deepEqual(Object.keys(outcomes).sort(), harness.simulator.cluster.nodes.map((n) => n.name).sort(), 'one outcome per node');
-    const job = await harness.runtime.queues.scrape(scrapeShardOf(slowNode)).getJob(JOB_ID.scrape(slowNode, windowStartMs));
+    const job = await harness.runtime.queues.scrape(scrapeShardOf(slowNode)).getJob(jobId);
     assert.equal(await job?.getState(), 'completed');
     const nodes = await harness.store.sets(windowStartMs, 'node:', ['node']);
     assert.equal(nodes.length, 3);

@@ -6,6 +6,9 @@ import { parseSource } from '../../services/common/source.js';
 import { kubeletUrl, nodeMeta, parseQuantity, podMeta, type NodeLike, type PodLike } from '../../services/scheduler/metadata.js';
 import { dueWindowStart, planWindow, scrapeDelayMs, windowStartOf } from '../../services/scheduler/windows.js';
 import { ClusterMetadata } from '../../services/scheduler/discovery.js';
+import { scrapeJobsByShard } from '../../services/scheduler/scheduler.js';
+import { NODES_PER_SCRAPE_JOB } from '../../services/common/jobs.js';
+import { JOB_ID, scrapeShardOf } from '../../services/common/keys.js';
 import { FIXTURES } from '../helpers.js';
 
 const apiList = <T>(name: string): T[] => (JSON.parse(readFileSync(join(FIXTURES, 'apiserver', name), 'utf8')) as { items: T[] }).items;
@@ -76,5 +79,40 @@ describe("Heapster's --source", () => {
   it('names every problem', () => {
     assert.throws(() => parseSource('kubernetes.summary_api:https://x?kubeletPrt=1&insecure=maybe'), /unknown option "kubeletPrt".*insecure=maybe: must be true or false/);
     assert.throws(() => parseSource('prometheus:http://x'), /must start with "kubernetes.summary_api:"/);
+  });
+});
+
+describe('scrape jobs: a few nodes of one shard each', () => {
+  const window = { windowStartMs: 120_000, scrapeAtMs: 185_000, deadlineMs: 230_000 };
+  const scrapes = Array.from({ length: 300 }, (_, i) => ({ target: { nodeName: `node-${i}`, kubeletUrl: `https://10.0.${i >> 8}.${i & 255}:10250` }, spreadMs: scrapeDelayMs(`node-${i}`, 300, 2400) }));
+
+  it('puts every node in exactly one job of its shard, at most NODES_PER_SCRAPE_JOB to a job, started at its first node\'s time', () => {
+    const byShard = scrapeJobsByShard(scrapes, window, 180_000, 120);
+    const seen: string[] = [];
+    let jobs = 0;
+    for (const [shard, entries] of byShard) {
+      for (const entry of entries) {
+        jobs++;
+        const nodes = entry.data.nodes;
+        assert.ok(nodes.length >= 1 && nodes.length <= NODES_PER_SCRAPE_JOB);
+        assert.ok(nodes.every((n) => scrapeShardOf(n.nodeName) === shard), 'a job holds nodes of its own shard only');
+        assert.equal(entry.opts?.jobId, JOB_ID.scrape(nodes[0]!.nodeName, window.windowStartMs));
+        const spreads = nodes.map((n) => scrapes.find((s) => s.target.nodeName === n.nodeName)!.spreadMs);
+        assert.deepEqual(spreads, [...spreads].sort((a, b) => a - b), 'a job\'s nodes are neighbours in the spread');
+        assert.equal(entry.opts?.delay, window.scrapeAtMs + spreads[0]! - 180_000);
+        assert.equal(entry.data.deadlineMs, window.deadlineMs);
+        seen.push(...nodes.map((n) => n.nodeName));
+      }
+    }
+    assert.deepEqual(seen.sort(), scrapes.map((s) => s.target.nodeName).sort());
+    assert.ok(jobs <= Math.ceil(300 / NODES_PER_SCRAPE_JOB) + byShard.size, `${jobs} jobs for 300 nodes`);
+  });
+
+  it('the same nodes give the same job ids and nodes, in any order and later (a repeated enqueue adds nothing)', () => {
+    const ids = (now: number, input: typeof scrapes) =>
+      [...scrapeJobsByShard(input, window, now, 120).values()].flat().map((e) => `${e.opts?.jobId}:${e.data.nodes.map((n) => n.nodeName).join(',')}`).sort();
+    assert.deepEqual(ids(200_000, [...scrapes].reverse()), ids(180_000, scrapes));
+    const late = [...scrapeJobsByShard(scrapes, window, 200_000, 120).values()].flat();
+    assert.ok(late.every((e) => e.opts?.delay === 0), 'past its time a job starts at once');
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ScrapeError } from '../../services/scraper/kubelet-client.js';
-import { scrapeNode, type ScrapeDeps } from '../../services/scraper/scrape.js';
+import { InFlightLimit, runScrapeJob, scrapeNode, type ScrapeDeps } from '../../services/scraper/scrape.js';
+import type { NodeRecord, NodeScrape } from '../../services/common/jobs.js';
 import { summaryFixture } from '../helpers.js';
 
 const job = { windowStartMs: 60_000, nodeName: 'node1', kubeletUrl: 'https://10.0.0.1:10250', deadlineMs: 200_000 };
@@ -30,5 +31,64 @@ describe('scrape handler', () => {
     assert.equal(binary.body, undefined, 'nothing is handed on');
     const late = await scrapeNode(job, deps(async () => assert.fail('must not fetch'), 250_000));
     assert.equal(late.outcome.status === 'failed' && late.outcome.reason, 'too_late');
+  });
+});
+
+describe('scrape job: its nodes at once', () => {
+  const nodes = ['a', 'b', 'c', 'd'].map((n) => ({ nodeName: n, kubeletUrl: `https://${n}:10250` }));
+  const batch = { windowStartMs: 60_000, deadlineMs: 200_000, nodes };
+  const record = (status: 'ok' | 'failed'): NodeRecord =>
+    status === 'ok' ? { status, bytes: 1, durationMs: 1, receivedAtMs: 1 } : { status, reason: 'timeout', message: 'slow', durationMs: 1 };
+
+  it('scrapes and processes every node with the job\'s window and deadline, and counts what became of them', async () => {
+    const done: NodeScrape[] = [];
+    const result = await runScrapeJob(batch, false, {
+      limit: new InFlightLimit(64),
+      recorded: async () => assert.fail('a first run reads no outcomes'),
+      scrapeAndProcess: async (node) => {
+        done.push(node);
+        return record(node.nodeName === 'c' ? 'failed' : 'ok');
+      },
+    });
+    assert.deepEqual(result, { ok: 3, failed: 1, alreadyRecorded: 0 });
+    assert.deepEqual(done.map((n) => [n.nodeName, n.kubeletUrl, n.windowStartMs, n.deadlineMs]), nodes.map((n) => [n.nodeName, n.kubeletUrl, 60_000, 200_000]));
+  });
+
+  it('a job run again scrapes only the nodes with no outcome yet; a node that throws fails the job after the others are done', async () => {
+    const done: string[] = [];
+    const deps = {
+      limit: new InFlightLimit(64),
+      recorded: async (_w: number, names: readonly string[]) => new Set(names.filter((n) => n === 'a' || n === 'b')),
+      scrapeAndProcess: async (node: NodeScrape) => {
+        if (node.nodeName === 'c') throw new Error('Redis went away');
+        done.push(node.nodeName);
+        return record('ok');
+      },
+    };
+    await assert.rejects(runScrapeJob(batch, true, deps), /Redis went away/);
+    assert.deepEqual(done, ['d'], 'recorded nodes are not scraped again; the rest still are');
+  });
+
+  it('takes the one-node jobs of a scheduler from before batching', async () => {
+    const done: string[] = [];
+    const result = await runScrapeJob(job, false, { limit: new InFlightLimit(1), recorded: async () => new Set(), scrapeAndProcess: async (node) => (done.push(node.kubeletUrl), record('ok')) });
+    assert.deepEqual([done, result.ok], [['https://10.0.0.1:10250'], 1]);
+  });
+
+  it('InFlightLimit holds the node scrapes in flight across jobs to its limit, and runs every one', async () => {
+    const limit = new InFlightLimit(3);
+    let running = 0;
+    let most = 0;
+    const work = async (): Promise<number> => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return 1;
+    };
+    const results = await Promise.all(Array.from({ length: 20 }, () => limit.run(work)));
+    assert.equal(results.length, 20);
+    assert.equal(most, 3);
+    await assert.rejects(limit.run(async () => assert.fail('boom')), /boom/);
+    assert.equal(await limit.run(async () => 7), 7, 'a failed run gives its slot back');
   });
 });
