@@ -25,7 +25,7 @@ export async function startAll(runtime: Runtime, get: ConfigReader): Promise<Ser
   const scraper = startScraper(runtime, get);
   const scheduler = await startScheduler(runtime, get);
   const api = await startApi(runtime, get);
-  const eventer = get.boolean('with-eventer') ? [startEventer(runtime, get)] : [];
+  const eventer = get.boolean('with-eventer') ? [await startEventer(runtime, get)] : [];
   return [api, scheduler, scraper, processor, exporter, ...eventer];
 }
 

@@ -218,3 +218,14 @@ export function loadRoleConfig(specs: readonly OptionSpec[], argv: readonly stri
   }
   return { ...config, get: reader(config.values) };
 }
+
+/**
+ * The API server's URL as a pod sees it (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT,
+ * which Kubernetes sets in every container); undefined outside a pod.
+ */
+export function inClusterApiServerUrl(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT;
+  if (!host || !port) return undefined;
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -8,11 +8,13 @@
  *
  * Lists are read in pages of `LIST_PAGE_SIZE` (as client-go's reflector does), so one page at a
  * time is in memory; the watch asks for bookmarks and resumes from the newest resourceVersion
- * seen; `410 Gone` (that version expired) lists again.
+ * seen; `410 Gone` (that version expired) lists again. Plain HTTP(S) requests (kube.ts), not
+ * client-node's Watch.
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { createInterface } from 'node:readline';
+import type { ApiServerConnection } from './kube.js';
 import type { Logger } from './logger.js';
 
 export const LIST_PAGE_SIZE = 500;
@@ -31,46 +33,83 @@ export interface ApiObject {
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
+type Query = Record<string, string | boolean | undefined>;
+
+/**
+ * GET `path` with `query` from the API server, with its TLS and credentials. Resolves with the
+ * response once its headers are in; `idleTimeoutMs` without a byte from the server ends it with
+ * an error. A status other than 200 rejects with the API server's message and `statusCode`.
+ */
+async function get(api: ApiServerConnection, path: string, query: Query, idleTimeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
+  const url = new URL(api.server + path);
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) };
+  await api.prepare(options);
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const sent = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, options, resolve);
+    sent.setTimeout(idleTimeoutMs, () => sent.destroy(new Error(`GET ${path}: no answer from the API server for ${idleTimeoutMs} ms`)));
+    sent.on('error', reject).end();
+  });
+  if (response.statusCode === 200) return response;
+  const text = await readText(response);
+  let message = text.slice(0, 200);
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? message;
+  } catch {
+    // not a Status: the text as it came
+  }
+  throw Object.assign(new Error(`${query.watch ? 'watch' : 'list'} ${path}: HTTP ${response.statusCode}: ${message}`), { statusCode: response.statusCode });
+}
+
+async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * How long the API server keeps one watch open (s): 5 to 10 minutes, random per watch so that
+ * watches started together do not end together (client-go's reflector does the same).
+ */
+const watchTimeoutSeconds = (): number => 300 + Math.floor(Math.random() * 300);
+/** With bookmarks asked for, a silent watch longer than its timeout and this is taken for dead. */
+const WATCH_SILENCE_MARGIN_MS = 60_000;
+
 /**
  * One watch of `path` from `resourceVersion`, until the server ends it (resolves) or it fails
- * (rejects; `WatchGoneError` on 410). `onAbort` receives the controller that ends it early.
+ * (rejects; `WatchGoneError` on 410). `onAbort` receives the controller that ends it early. The
+ * events are read a line at a time; a line that is not JSON is skipped.
  */
-export function watchOnce<T extends ApiObject>(
-  kc: KubeConfig,
+export async function watchOnce<T extends ApiObject>(
+  api: ApiServerConnection,
   path: string,
-  query: Record<string, string | boolean | undefined>,
+  query: Query,
   onEvent: (type: WatchEventType, object: T) => void,
   onAbort: (controller: AbortController) => void,
 ): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let gone = false;
-    let aborted = false;
-    let controller: AbortController | undefined;
-    new Watch(kc)
-      .watch(
-        path,
-        { ...query, allowWatchBookmarks: true },
-        (type: string, object: T & { code?: number }) => {
-          if (type === 'ERROR') {
-            if (object.code === 410) gone = true;
-            aborted = true;
-            controller?.abort();
-            return;
-          }
-          onEvent(type as WatchEventType, object);
-        },
-        (error: unknown) => {
-          const status = (error as { statusCode?: number } | null)?.statusCode;
-          if (gone || status === 410) reject(new WatchGoneError());
-          else if (error && !aborted && (error as Error).name !== 'AbortError') reject(error instanceof Error ? error : new Error(String(error)));
-          else resolve();
-        },
-      )
-      .then((c: AbortController) => {
-        controller = c;
-        onAbort(c);
-      }, reject);
-  });
+  const controller = new AbortController();
+  onAbort(controller);
+  const timeoutSeconds = watchTimeoutSeconds();
+  try {
+    const response = await get(api, path, { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds: String(timeoutSeconds) }, timeoutSeconds * 1000 + WATCH_SILENCE_MARGIN_MS, controller.signal);
+    for await (const line of createInterface({ input: response, crlfDelay: Infinity })) {
+      let event: { type?: string; object?: T & { code?: number; message?: string } };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        continue;
+      }
+      if (event.type === 'ERROR') {
+        if (event.object?.code === 410) throw new WatchGoneError();
+        throw new Error(`watch ${path}: ${event.object?.message ?? 'ERROR event'}`);
+      }
+      if (event.type && event.object) onEvent(event.type as WatchEventType, event.object);
+    }
+  } catch (error) {
+    if (controller.signal.aborted) return;
+    if ((error as { statusCode?: number }).statusCode === 410) throw new WatchGoneError();
+    throw error;
+  }
 }
 
 /** One page of a list: only `items` and the list's metadata are read. */
@@ -79,40 +118,18 @@ export interface ListPage<T> {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-/** How long one list page may take (headers and body) before the list is retried. */
+/** How long one list page may go without a byte from the API server before the list is retried. */
 const LIST_PAGE_TIMEOUT_MS = 60_000;
 
 /**
- * One page of `path` (`limit` LIST_PAGE_SIZE, from `continueToken`) as the API server's JSON, with
- * the kubeconfig's TLS and credentials. Not client-node's typed list calls: they build a typed
- * copy of every object of the page, which doubled the garbage of a list and raised the
- * scheduler's peak RSS with it (the peak is the first list of every pod).
+ * One page of `path` (`limit` LIST_PAGE_SIZE, from `continueToken`) as the API server's JSON. Not
+ * client-node's typed list calls: they build a typed copy of every object of the page, which
+ * doubled the garbage of a list and raised the scheduler's peak RSS with it (the peak is the
+ * first list of every pod).
  */
-export async function listPage<T>(kc: KubeConfig, path: string, query: Record<string, string | undefined>, continueToken: string | undefined): Promise<ListPage<T>> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-  for (const [name, value] of Object.entries({ ...query, limit: String(LIST_PAGE_SIZE), continue: continueToken })) if (value) url.searchParams.set(name, value);
-  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(options);
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const sent = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, options, resolve);
-    sent.setTimeout(LIST_PAGE_TIMEOUT_MS, () => sent.destroy(new Error(`list ${path} timed out after ${LIST_PAGE_TIMEOUT_MS} ms`)));
-    sent.on('error', reject).end();
-  });
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (response.statusCode !== 200) {
-    let message = text.slice(0, 200);
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? message;
-    } catch {
-      // not a Status: the text as it came
-    }
-    throw Object.assign(new Error(`list ${path}: HTTP ${response.statusCode}: ${message}`), { statusCode: response.statusCode });
-  }
-  return JSON.parse(text) as ListPage<T>;
+export async function listPage<T>(api: ApiServerConnection, path: string, query: Record<string, string | undefined>, continueToken: string | undefined): Promise<ListPage<T>> {
+  const response = await get(api, path, { ...query, limit: String(LIST_PAGE_SIZE), continue: continueToken }, LIST_PAGE_TIMEOUT_MS);
+  return JSON.parse(await readText(response)) as ListPage<T>;
 }
 
 /** Every page of a list, in order: `readPage` from no continue token, then from each page's. */
@@ -141,7 +158,7 @@ export class ListWatch<T extends ApiObject> {
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly api: ApiServerConnection,
     private readonly resource: string,
     private readonly path: string,
     /** Reads one list page (`limit`, `continue`); `listPage` unless a test gives its own. */
@@ -172,7 +189,7 @@ export class ListWatch<T extends ApiObject> {
           await this.list();
           listed();
         }
-        await watchOnce<T>(this.kc, this.path, { ...this.watchQuery, resourceVersion: this.resourceVersion }, (type, object) => this.apply(type, object), (c) => (this.controller = c));
+        await watchOnce<T>(this.api, this.path, { ...this.watchQuery, resourceVersion: this.resourceVersion }, (type, object) => this.apply(type, object), (c) => (this.controller = c));
       } catch (error) {
         if (this.stopped) return;
         if (error instanceof WatchGoneError) {

@@ -11,10 +11,7 @@
  */
 import { checkHttpUrl, OptionReader, splitUri } from './uri-options.js';
 
-/**
- * Where a pod's service account is mounted. Here, not in kube.ts: kube.ts loads client-node
- * (~40 MB of heap for its generated API), which the scrapers, needing only this path, do not.
- */
+/** Where a pod's service account (token, ca.crt) is mounted. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface KubeSource {

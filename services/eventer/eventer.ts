@@ -8,7 +8,7 @@
  * - a batch's job id is a hash of its events, so enqueueing it twice is one job, and sinks write
  *   idempotently (InfluxDB points keyed by uid and time, Elasticsearch ids from uid and count).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiServerConnection } from '../common/kube.js';
 import type { Redis } from 'ioredis';
 import type { EventRecord, EventsExportJob } from '../common/jobs.js';
 import { JOB_ID, type RedisKeys } from '../common/keys.js';
@@ -38,7 +38,7 @@ export class Eventer {
   private loop: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly api: ApiServerConnection,
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly queues: PipelineQueues,
@@ -87,7 +87,7 @@ export class Eventer {
    */
   private async list(): Promise<string> {
     let version = '';
-    for await (const page of listPages((token) => listPage<EventLike & ApiObject>(this.kc, '/api/v1/events', {}, token))) {
+    for await (const page of listPages((token) => listPage<EventLike & ApiObject>(this.api, '/api/v1/events', {}, token))) {
       for (const event of page.items) this.add(event);
       version = page.metadata?.resourceVersion ?? version;
       await this.flush();
@@ -98,7 +98,7 @@ export class Eventer {
   }
 
   private watch(version: string): Promise<void> {
-    return watchOnce<EventLike & ApiObject>(this.kc, '/api/v1/events', { resourceVersion: version }, (type, event) => {
+    return watchOnce<EventLike & ApiObject>(this.api, '/api/v1/events', { resourceVersion: version }, (type, event) => {
       if (type === 'ADDED' || type === 'MODIFIED') this.add(event);
       if (event.metadata?.resourceVersion) this.bufferedVersion = event.metadata.resourceVersion;
     }, (controller) => (this.abort = controller));

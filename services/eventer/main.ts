@@ -1,6 +1,6 @@
 /** `podometer eventer`: Kubernetes events to the sinks, none lost and none twice across restarts. */
-import { ConfigError, type OptionSpec } from '../common/config.js';
-import { kubeConfigFor } from '../common/kube.js';
+import { ConfigError, inClusterApiServerUrl, type OptionSpec } from '../common/config.js';
+import { apiServerConnection } from '../common/kube.js';
 import { COMMON_OPTIONS, mergeOptions, SINK_OPTIONS, SOURCE_OPTION } from '../common/options.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseSinks } from '../common/sink-config.js';
@@ -17,11 +17,12 @@ export const EVENTER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, [SOURCE_OPTION]
 export const eventerConfigProblems = (get: ConfigReader): string[] =>
   get.list('sink').length === 0 ? ['the eventer needs at least one --sink (influxdb, elasticsearch or log)'] : [];
 
-export function startEventer(runtime: Runtime, get: ConfigReader): Service & { eventer: Eventer } {
+export async function startEventer(runtime: Runtime, get: ConfigReader): Promise<Service & { eventer: Eventer }> {
   const problems = eventerConfigProblems(get);
   if (problems.length > 0) throw new ConfigError(problems);
   const sinks = parseSinks(get.list('sink')).map((s) => s.name);
-  const eventer = new Eventer(kubeConfigFor(parseSource(get.string('source'))), runtime.redis, runtime.keys, runtime.queues, {
+  const api = await apiServerConnection(parseSource(get.string('source')), { apiServerUrl: inClusterApiServerUrl() });
+  const eventer = new Eventer(api, runtime.redis, runtime.keys, runtime.queues, {
     sinks,
     namespaces: get.list('event-namespaces'),
     flushIntervalMs: get.number('event-flush-interval'),

@@ -3,7 +3,7 @@
  * metadata in memory and published to Redis for the processors.
  * Publishing is incremental: only nodes whose pods changed are rewritten, at most once a second.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiServerConnection } from '../common/kube.js';
 import type { Redis } from 'ioredis';
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import type { RedisKeys } from '../common/keys.js';
@@ -204,11 +204,11 @@ export interface Discovery {
  * Nodes (filtered by `nodeSelector`), pods and namespaces listed and watched into `metadata`,
  * which keeps a few fields per object: no full copies of the API objects are held.
  */
-export function startDiscovery(kc: KubeConfig, metadata: ClusterMetadata, nodeSelector: string, logger: Logger): Discovery {
+export function startDiscovery(api: ApiServerConnection, metadata: ClusterMetadata, nodeSelector: string, logger: Logger): Discovery {
   /** A list+watch of `/api/v1/<resource>` (cluster-wide), lists and watch filtered by `query`. */
   const listWatch = <T extends ApiObject>(resource: string, query: Record<string, string | undefined>, handlers: ListWatchHandlers<T>): ListWatch<T> => {
     const path = `/api/v1/${resource}`;
-    return new ListWatch<T>(kc, resource, path, (token) => listPage<T>(kc, path, query, token), query, handlers, logger);
+    return new ListWatch<T>(api, resource, path, (token) => listPage<T>(api, path, query, token), query, handlers, logger);
   };
   const watches = [
     listWatch<NodeLike & ApiObject>('nodes', { labelSelector: nodeSelector || undefined }, {

@@ -1,6 +1,7 @@
 /** `podometer scheduler`: discovery, metadata publishing and window fan-out. */
 import { hostname } from 'node:os';
-import { kubeConfigFor } from '../common/kube.js';
+import { inClusterApiServerUrl } from '../common/config.js';
+import { apiServerConnection } from '../common/kube.js';
 import { COMMON_OPTIONS, mergeOptions, SCHEDULER_OPTIONS, WINDOW_OPTIONS } from '../common/options.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseSource } from '../common/source.js';
@@ -17,7 +18,7 @@ export async function startScheduler(runtime: Runtime, get: ConfigReader): Promi
     port: source.kubeletPort,
     https: source.kubeletHttps,
   });
-  const discovery = startDiscovery(kubeConfigFor(source), metadata, get.string('node-selector'), runtime.logger);
+  const discovery = startDiscovery(await apiServerConnection(source, { apiServerUrl: inClusterApiServerUrl() }), metadata, get.string('node-selector'), runtime.logger);
   await discovery.start();
   runtime.logger.info('discovery synced', metadata.counts);
   const scheduler = new Scheduler(runtime.redis, runtime.keys, runtime.queues, metadata, {

@@ -3,9 +3,11 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
-import { kubeConfigFor } from '../../services/common/kube.js';
-import { LIST_PAGE_SIZE, listPage, ListWatch, type ApiObject, type ListPage } from '../../services/common/list-watch.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiServerConnection, type ApiServerConnection } from '../../services/common/kube.js';
+import { LIST_PAGE_SIZE, listPage, ListWatch, watchOnce, WatchGoneError, type ApiObject, type ListPage } from '../../services/common/list-watch.js';
 import { createLogger, type LogFields } from '../../services/common/logger.js';
 import { parseSource } from '../../services/common/source.js';
 import { ClusterMetadata, startDiscovery, type Discovery } from '../../services/scheduler/discovery.js';
@@ -36,7 +38,7 @@ describe('discovery: list+watch of nodes, pods and namespaces (simulator API ser
     // 750+ pods: the pod list comes in two pages of 500.
     sim = await Simulator.start({ nodes: 3, podsPerNode: 250 });
     metadata = new ClusterMetadata(ADDRESSING);
-    discovery = startDiscovery(kubeConfigFor(parseSource(`kubernetes.summary_api:${sim.apiUrl}?inClusterConfig=false`)), metadata, '', silent);
+    discovery = startDiscovery(await apiServerConnection(parseSource(`kubernetes.summary_api:${sim.apiUrl}?inClusterConfig=false`)), metadata, '', silent);
     await discovery.start();
   });
   after(async () => {
@@ -103,7 +105,7 @@ describe('ListWatch: a relist after 410 Gone reports what disappeared meanwhile'
     const present = new Set<string>();
     const logged: string[] = [];
     const logger = createLogger('test', 'info', (line) => void logged.push(line));
-    const watch = new ListWatch<ApiObject>(kubeConfigFor(parseSource(`kubernetes.summary_api:${url}?inClusterConfig=false`)), 'pods', '/api/v1/pods', async () => lists[Math.min(listCalls++, 1)]!, {}, {
+    const watch = new ListWatch<ApiObject>(await apiServerConnection(parseSource(`kubernetes.summary_api:${url}?inClusterConfig=false`)), 'pods', '/api/v1/pods', async () => lists[Math.min(listCalls++, 1)]!, {}, {
       upsert: (o) => present.add(`${o.metadata?.namespace}/${o.metadata?.name}`),
       remove: (namespace, name) => present.delete(`${namespace}/${name}`),
     }, logger);
@@ -115,21 +117,30 @@ describe('ListWatch: a relist after 410 Gone reports what disappeared meanwhile'
   });
 });
 
-describe('listPage: one page of a list from the API server, with the kubeconfig\'s CA and token', () => {
+describe('reaching the API server: a service account\'s CA and token (re-read as it rotates), or a kubeconfig file', () => {
   let server: HttpsServer;
   let url: string;
   let caPem: string;
+  let dir: string;
   const seen: { path: string; authorization: string | undefined }[] = [];
   before(async () => {
     const tls = await generateServingTls(['127.0.0.1'], ['localhost']);
     caPem = tls.caPem;
+    dir = mkdtempSync(join(tmpdir(), 'podometer-sa-'));
     server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
       seen.push({ path: request.url ?? '', authorization: request.headers.authorization });
       if (request.headers.authorization !== 'Bearer list-token') {
         response.writeHead(403, { 'content-type': 'application/json' }).end('{"kind":"Status","code":403,"message":"pods is forbidden: User \\"someone\\" cannot list resource \\"pods\\""}');
         return;
       }
-      const page = new URL(request.url ?? '/', 'https://x').searchParams.get('continue') ? 2 : 1;
+      const query = new URL(request.url ?? '/', 'https://x').searchParams;
+      if (query.get('watch') === 'true') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { namespace: 'n', name: 'c', resourceVersion: '8' } } })}\nnot json\n`);
+        response.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, message: 'too old resource version' } })}\n`);
+        return;
+      }
+      const page = query.get('continue') ? 2 : 1;
       const body = page === 1
         ? { kind: 'PodList', metadata: { resourceVersion: '7', continue: 'page-2' }, items: [{ metadata: { namespace: 'n', name: 'a' } }] }
         : { kind: 'PodList', metadata: { resourceVersion: '7' }, items: [{ metadata: { namespace: 'n', name: 'b' } }] };
@@ -141,23 +152,23 @@ describe('listPage: one page of a list from the API server, with the kubeconfig\
   after(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  const kubeConfig = (token: string, ca: string): KubeConfig => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: url, caData: Buffer.from(ca).toString('base64') }],
-      users: [{ name: 'u', token }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
-    return kc;
+  /** A pod's service account directory: its token and the cluster's CA. */
+  const serviceAccount = (token: string, ca: string): string => {
+    const account = mkdtempSync(join(dir, 'sa-'));
+    writeFileSync(join(account, 'token'), `${token}\n`);
+    writeFileSync(join(account, 'ca.crt'), ca);
+    return account;
   };
+  const inCluster = (token: string, ca: string, tokenRereadMs?: number): Promise<ApiServerConnection> =>
+    apiServerConnection(parseSource('kubernetes.summary_api:'), { apiServerUrl: url, serviceAccountDir: serviceAccount(token, ca), ...(tokenRereadMs !== undefined ? { tokenRereadMs } : {}) });
 
-  it('reads every page over verified TLS, sending the token, the page size and the continue token', async () => {
-    const kc = kubeConfig('list-token', caPem);
-    const first = await listPage<ApiObject>(kc, '/api/v1/pods', { labelSelector: 'app=web' }, undefined);
-    const second = await listPage<ApiObject>(kc, '/api/v1/pods', { labelSelector: 'app=web' }, first.metadata?.continue);
+  it('in a pod: reads every page over TLS verified with the service account\'s CA, sending its token, the page size and the continue token', async () => {
+    const api = await inCluster('list-token', caPem);
+    const first = await listPage<ApiObject>(api, '/api/v1/pods', { labelSelector: 'app=web' }, undefined);
+    const second = await listPage<ApiObject>(api, '/api/v1/pods', { labelSelector: 'app=web' }, first.metadata?.continue);
     assert.deepEqual([...first.items, ...second.items].map((o) => o.metadata?.name), ['a', 'b']);
     assert.equal(second.metadata?.continue, undefined);
     const [one, two] = seen.slice(-2).map((s) => new URL(s.path, url).searchParams);
@@ -168,14 +179,53 @@ describe('listPage: one page of a list from the API server, with the kubeconfig\
   });
 
   it('names the HTTP status and the API server\'s message when refused, and refuses a server its CA did not sign', async () => {
-    await assert.rejects(listPage(kubeConfig('wrong', caPem), '/api/v1/pods', {}, undefined), (error: Error & { statusCode?: number }) => {
+    await assert.rejects(listPage(await inCluster('wrong', caPem), '/api/v1/pods', {}, undefined), (error: Error & { statusCode?: number }) => {
       assert.equal(error.statusCode, 403);
       assert.match(error.message, /list \/api\/v1\/pods: HTTP 403: pods is forbidden/);
       return true;
     });
     const other = await generateServingTls(['127.0.0.1'], ['localhost']);
     const requestsBefore = seen.length;
-    await assert.rejects(listPage(kubeConfig('list-token', other.caPem), '/api/v1/pods', {}, undefined), /certificate/);
+    await assert.rejects(listPage(await inCluster('list-token', other.caPem), '/api/v1/pods', {}, undefined), /certificate/);
     assert.equal(seen.length, requestsBefore);
+  });
+
+  it('a rotated service account token is sent once the old one is due to be read again', async () => {
+    const account = serviceAccount('wrong', caPem);
+    const api = await apiServerConnection(parseSource('kubernetes.summary_api:'), { apiServerUrl: url, serviceAccountDir: account, tokenRereadMs: 0 });
+    await assert.rejects(listPage(api, '/api/v1/pods', {}, undefined), /HTTP 403/);
+    writeFileSync(join(account, 'token'), 'list-token');
+    assert.equal((await listPage<ApiObject>(api, '/api/v1/pods', {}, undefined)).items.length, 1);
+  });
+
+  it('a watch hands on each event, skips a line that is not JSON, and ends in WatchGoneError on a 410 ERROR event', async () => {
+    const api = await inCluster('list-token', caPem);
+    const events: string[] = [];
+    await assert.rejects(watchOnce<ApiObject>(api, '/api/v1/pods', { resourceVersion: '7' }, (type, o) => events.push(`${type} ${o.metadata?.name}`), () => undefined), WatchGoneError);
+    assert.deepEqual(events, ['ADDED c']);
+    const asked = new URL(seen[seen.length - 1]!.path, url).searchParams;
+    assert.deepEqual([asked.get('watch'), asked.get('resourceVersion'), asked.get('allowWatchBookmarks')], ['true', '7', 'true']);
+    assert.ok(Number(asked.get('timeoutSeconds')) >= 300, 'the server ends the watch after minutes, and it starts again');
+  });
+
+  it('a kubeconfig file (auth=) is read with client-node: its server, CA and token', async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{ name: c, cluster: { server: "${url}/", certificate-authority-data: ${Buffer.from(caPem).toString('base64')} } }]`,
+      'users: [{ name: u, user: { token: list-token } }]',
+      'contexts: [{ name: x, context: { cluster: c, user: u } }]',
+      'current-context: x',
+    ].join('\n'));
+    const api = await apiServerConnection(parseSource(`kubernetes.summary_api:?auth=${kubeconfig}`));
+    assert.equal(api.server, url);
+    assert.equal((await listPage<ApiObject>(api, '/api/v1/pods', {}, undefined)).items[0]?.metadata?.name, 'a');
+  });
+
+  it('says what is missing when there is no way to the API server', async () => {
+    await assert.rejects(apiServerConnection(parseSource('kubernetes.summary_api:'), {}), /not in a pod \(KUBERNETES_SERVICE_HOST is not set\)/);
+    await assert.rejects(apiServerConnection(parseSource('kubernetes.summary_api:'), { apiServerUrl: url, serviceAccountDir: join(dir, 'none') }), /no service account token at .*none\/token/);
+    await assert.rejects(apiServerConnection(parseSource('kubernetes.summary_api:?inClusterConfig=false'), {}), /no API server URL/);
   });
 });

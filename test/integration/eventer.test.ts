@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { EventsExportJob } from '../../services/common/jobs.js';
 import { redisKeys } from '../../services/common/keys.js';
-import { kubeConfigFor } from '../../services/common/kube.js';
+import { apiServerConnection } from '../../services/common/kube.js';
 import { LIST_PAGE_SIZE } from '../../services/common/list-watch.js';
 import { createLogger } from '../../services/common/logger.js';
 import { openQueues, type PipelineQueues } from '../../services/common/queues.js';
@@ -140,7 +140,7 @@ describe('eventer: a list of more events than one page (real Redis)', () => {
   });
 
   it('enqueues every page as it is read, and watches from the list\'s version once all are in', async () => {
-    const kc = kubeConfigFor(parseSource(`kubernetes.summary_api:http://127.0.0.1:${(server.address() as AddressInfo).port}?inClusterConfig=false`));
+    const kc = await apiServerConnection(parseSource(`kubernetes.summary_api:http://127.0.0.1:${(server.address() as AddressInfo).port}?inClusterConfig=false`));
     const eventer = new Eventer(kc, redis, keys, queues, { sinks: ['influxdb'], namespaces: [], flushIntervalMs: 3_600_000, sinkAttempts: 1, deliveredTtlMs: 3_600_000 }, createLogger('test', 'silent'));
     eventer.start();
     const deadline = Date.now() + 10_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDurationMs, type OptionSpec } from '../../services/common/config.js';
+import { ConfigError, inClusterApiServerUrl, loadConfig, parseDurationMs, type OptionSpec } from '../../services/common/config.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'metric_resolution', type: 'duration', min: 5000, default: 60_000, description: 'window' },
@@ -42,5 +42,13 @@ describe('config', () => {
     assert.equal(parseDurationMs('500ms'), 500);
     assert.equal(parseDurationMs('60'), 60_000);
     assert.equal(parseDurationMs('5 minutes'), undefined);
+  });
+});
+
+describe('the API server as a pod sees it', () => {
+  it('is https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT (IPv6 in brackets), and nothing outside a pod', () => {
+    assert.equal(inClusterApiServerUrl({ KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }), 'https://10.96.0.1:443');
+    assert.equal(inClusterApiServerUrl({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }), 'https://[fd00::1]:443');
+    assert.equal(inClusterApiServerUrl({ KUBERNETES_SERVICE_HOST: '10.96.0.1' }), undefined);
   });
 });
