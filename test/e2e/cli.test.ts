@@ -174,9 +174,9 @@ describe('podometer bench', () => {
       for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
-      assert.match(table, /^the floor \(before any parsing: [^)]*\): \d+\.\d+ ms per node-scrape \(the job \d+\.\d+ ms in the process that adds and takes it and \d+\.\d+ ms in Redis; the fetch \d+\.\d+ ms\); floor \+ limit \d+\.\d+ ms$/m);
+      assert.match(table, /^the floor \(before any parsing: [^)]*\): \d+\.\d+ ms per node-scrape \(the jobs \d+\.\d+ ms in the process that adds and takes them and \d+\.\d+ ms in Redis; the fetch \d+\.\d+ ms\); floor \+ limit \d+\.\d+ ms$/m);
       assert.match(table, /^window latency \(scrape time to written to store\): p50 \d+\.\d s, p99 \d+\.\d s, max \d+\.\d s$/m);
-      assert.match(table, /^scraped \d+\.\d KiB per node; \d+ scrape jobs \(scrape and process one node\) per second/m);
+      assert.match(table, /^scraped \d+\.\d KiB per node; \d+ node-scrapes \(scraped and processed\) per second while a window is in flight, in scrape jobs of up to 8 nodes$/m);
       assert.match(table, /^redis append-only-file rewrites: \d+\.\d\d s CPU over the run's \d+ node-scrapes, so \d+\.\d{3} ms per node-scrape in the redis row/m);
       // 15 minutes of long-term values at 5 s windows: 180 windows, of which the run held a few.
       assert.match(table, /^redis at the store's full long-term retention \(180 windows of long-term values; the run held [3-9]\): ~\d+ MiB estimated \(peak \d+ MiB \+ \d+ MiB of long-term values per window to come\)/m);
