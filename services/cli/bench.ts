@@ -153,7 +153,7 @@ export interface BenchResult {
   kubeletConnectionsOpenedInLastWarmup: number;
   /** Kubelet connections the simulator accepted over the measured windows: TLS handshakes on both sides. */
   kubeletConnectionsOpened: number;
-  /** Scrape jobs (each scrapes and processes one node) per second while a window is in flight (scrape time to finalized). */
+  /** Nodes scraped and processed per second while a window is in flight (scrape time to finalized). */
   nodeScrapesPerSecond: number;
   /** Redis's own time per command over the measured windows (INFO commandstats), costliest first. */
   redisCommands: { command: string; calls: number; seconds: number }[];

@@ -1,8 +1,8 @@
 /**
  * The scheduler: one replica at a time holds a lease in Redis and, for every window, records the
  * manifest (expected nodes, deadline), enqueues the Ready nodes' scrape jobs (a few nodes of one
- * shard each, jobs.ts: ScrapeJob) with deterministic ids and spread delays, and a finalize job delayed to the deadline. Replicas that
- * do not hold the lease keep their list+watch warm and take over when the lease lapses (within a
+ * shard each, jobs.ts: ScrapeJob) with deterministic ids and spread delays, and a finalize job
+ * delayed to the deadline. Replicas that do not hold the lease keep their list+watch warm and take over when the lease lapses (within a
  * third of a window). A second enqueue of the same window, by any replica, adds nothing: the
  * manifest is written only if absent and every job id is deterministic.
  */
@@ -37,7 +37,7 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Window W's scrape jobs by scrape shard: each shard's nodes in the order of their spread, up to
- * `nodesPerJob` to a job, the job started at its first node's time and kept
+ * NODES_PER_SCRAPE_JOB to a job, the job started at its first node's time and kept
  * `keptAfterCompleteSeconds` once done. Its id names its first node; the same nodes give the same
  * jobs, so enqueuing a window again adds nothing.
  */
@@ -46,7 +46,6 @@ export function scrapeJobsByShard(
   window: Pick<WindowManifest, 'windowStartMs' | 'scrapeAtMs' | 'deadlineMs'>,
   nowMs: number,
   keptAfterCompleteSeconds: number,
-  nodesPerJob: number = NODES_PER_SCRAPE_JOB,
 ): Map<number, ScrapeJobEntry[]> {
   const byShard = new Map<number, SpreadScrape[]>();
   for (const scrape of scrapes) {
@@ -59,8 +58,8 @@ export function scrapeJobsByShard(
   for (const [shard, nodes] of byShard) {
     nodes.sort((a, b) => a.spreadMs - b.spreadMs || byName(a.target.nodeName, b.target.nodeName));
     const entries: ScrapeJobEntry[] = [];
-    for (let i = 0; i < nodes.length; i += nodesPerJob) {
-      const batch = nodes.slice(i, i + nodesPerJob);
+    for (let i = 0; i < nodes.length; i += NODES_PER_SCRAPE_JOB) {
+      const batch = nodes.slice(i, i + NODES_PER_SCRAPE_JOB);
       const first = batch[0]!;
       entries.push({
         name: 'scrape',

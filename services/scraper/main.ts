@@ -81,7 +81,8 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service & { s
         concurrency: shardConcurrency,
         lockDurationMs: runtime.lockDurationMs,
         logger: runtime.logger,
-        handle: (job, bullJob) => runScrapeJob(job, bullJob.attemptsStarted > 1 || bullJob.attemptsMade > 0, jobDeps),
+        // BullMQ counts every start of a job (a retry, or a run after its worker died) in attemptsStarted.
+        handle: (job, bullJob) => runScrapeJob(job, bullJob.attemptsStarted > 1, jobDeps),
       }),
   });
   shards.start();

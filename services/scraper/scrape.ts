@@ -1,7 +1,8 @@
 /**
  * The scrape handlers (no BullMQ here): `runScrapeJob` runs a job's nodes; `scrapeNode` turns one
- * node's `/stats/summary` for one window into the scraped node that processing takes. Every failure becomes an outcome with its reason; only a
- * programming error throws, so a bad kubelet never fails the job and never blocks the window.
+ * node's `/stats/summary` for one window into the scraped node that processing takes. Every
+ * failure becomes an outcome with its reason; only a programming error throws, so a bad kubelet
+ * never fails the job and never blocks the window.
  *
  * The summary is passed on as the kubelet sent it (checked to be within the size limit and valid
  * UTF-8) and parsed once, by processing. A summary that does not parse is reported there with
