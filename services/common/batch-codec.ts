@@ -30,7 +30,7 @@
  */
 import zlib from 'node:zlib';
 import { normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
-import { metricSetKey, type SampleClock } from './metrics.js';
+import { metricSetKey, RATE_OF_CUMULATIVE, type SampleClock } from './metrics.js';
 
 const CLOCKS: readonly Exclude<SampleClock, 'scrape'>[] = ['cpu', 'memory', 'network', 'fs', 'accelerator'];
 
@@ -103,7 +103,7 @@ function fromLabelPairs(pairs: LabelPairs | Labels, setType: string): Labels {
   return labels;
 }
 
-function toCompact(set: MetricSet): CompactSet {
+function sampleTimeOffsets(set: MetricSet): (number | null)[] {
   const offsets: (number | null)[] = [];
   for (let i = 0; i < CLOCKS.length; i++) {
     const timeMs = set.sampleTimesMs[CLOCKS[i]!];
@@ -111,10 +111,14 @@ function toCompact(set: MetricSet): CompactSet {
     while (offsets.length < i) offsets.push(null);
     offsets.push(timeMs - set.scrapeTimeMs);
   }
-  const values: Pairs = [];
-  for (const name in set.values) values.push(metricRef(name), jsonValue(set.values[name]!));
+  return offsets;
+}
+
+/** The set's labeled values as label groups; with `only`, just the metrics it names. */
+function labeledGroups(set: MetricSet, only?: ReadonlyMap<string, unknown>): [LabelPairs, Pairs][] {
   const groups: [Labels, Pairs][] = [];
   for (const { name, labels, value } of set.labeled) {
+    if (only !== undefined && !only.has(name)) continue;
     // The newest group with these labels that does not yet hold this metric (two values of one
     // metric with the same labels get two groups, so nothing is lost).
     const ref = metricRef(name);
@@ -123,9 +127,37 @@ function toCompact(set: MetricSet): CompactSet {
     if (group === undefined || holds(group[1], ref)) groups.push((group = [labels, []]));
     group[1].push(ref, jsonValue(value));
   }
-  const labelGroups = groups.map(([labels, pairs]): [LabelPairs, Pairs] => [toLabelPairs(labels, set.type), pairs]);
-  return [set.key, set.type, toLabelPairs(set.labels, set.type), set.createTimeMs ?? null, set.scrapeTimeMs, offsets, values, labelGroups];
+  return groups.map(([labels, pairs]): [LabelPairs, Pairs] => [toLabelPairs(labels, set.type), pairs]);
 }
+
+function toCompact(set: MetricSet): CompactSet {
+  const values: Pairs = [];
+  for (const name in set.values) values.push(metricRef(name), jsonValue(set.values[name]!));
+  return [set.key, set.type, toLabelPairs(set.labels, set.type), set.createTimeMs ?? null, set.scrapeTimeMs, sampleTimeOffsets(set), values, labeledGroups(set)];
+}
+
+/** A set as the next window's rates read it: a set in the stored form, opaque to callers (packRateSample packs them). */
+export type RateSampleEntry = CompactSet;
+const RATE_SOURCES: readonly string[] = [...RATE_OF_CUMULATIVE.keys()];
+
+/**
+ * The set reduced to what the next window's rates read (its times and the counters rates are
+ * computed from; no labels), straight in the stored form: decoded by unpackMetricSets as a set
+ * with just those. Built without an intermediate MetricSet: copying the values object entry by
+ * entry cost ~0.37 ms per node at 30 pods against ~0.02 this way (warm loop, throwaway).
+ */
+export function rateSampleEntry(set: MetricSet): RateSampleEntry {
+  const values: Pairs = [];
+  for (const name of RATE_SOURCES) {
+    const value = set.values[name];
+    if (value !== undefined) values.push(metricRef(name), jsonValue(value));
+  }
+  const groups = set.labeled.length === 0 ? [] : labeledGroups(set, RATE_OF_CUMULATIVE);
+  return [set.key, set.type, [], set.createTimeMs ?? null, set.scrapeTimeMs, sampleTimeOffsets(set), values, groups];
+}
+
+/** A node's rate sample as Redis keeps it (packed; read back with unpackMetricSets). */
+export const packRateSample = (entries: readonly RateSampleEntry[]): Buffer => packText(JSON.stringify(entries));
 
 /** Calls `each` with every metric and value, from pairs or from the older name -> value object. */
 function forEachValue(encoded: Pairs | Record<string, JsonValue>, each: (name: string, value: MetricValue) => void): void {

@@ -4,7 +4,7 @@
  * autoscaling enricher, and the node's partial of the namespace and cluster roll-ups.
  */
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
-import { RATE_OF_CUMULATIVE } from '../common/metrics.js';
+import { rateSampleEntry, type RateSampleEntry } from '../common/batch-codec.js';
 import type { MetricSet } from '../common/metric-set.js';
 import { aggregatePods, enrichNode, nodePartial, type NodePartial } from './aggregate.js';
 import { enrichPods, type EnrichOptions } from './enrich.js';
@@ -20,37 +20,25 @@ export interface NodeContext {
 
 export interface NodeResult {
   sets: MetricSet[];
-  /** The counters to keep for the next window's rates. */
-  rateSample: MetricSet[];
+  /** The counters to keep for the next window's rates (packRateSample packs them). */
+  rateSample: RateSampleEntry[];
   skipped: Partial<Record<RateSkipReason, number>>;
   partial: NodePartial;
 }
 
-/** A set reduced to what the next rate calculation reads: its times and rate-source counters. */
-export function rateSampleOf(set: MetricSet): MetricSet {
-  const values: MetricSet['values'] = {};
-  for (const [name, value] of Object.entries(set.values)) if (RATE_OF_CUMULATIVE.has(name)) values[name] = value;
-  const sample: MetricSet = {
-    key: set.key,
-    type: set.type,
-    labels: {},
-    scrapeTimeMs: set.scrapeTimeMs,
-    sampleTimesMs: set.sampleTimesMs,
-    values,
-    labeled: set.labeled.filter((v) => RATE_OF_CUMULATIVE.has(v.name)),
-  };
-  if (set.createTimeMs !== undefined) sample.createTimeMs = set.createTimeMs;
-  return sample;
-}
+const isEmpty = (values: MetricSet['values']): boolean => {
+  for (const _name in values) return false;
+  return true;
+};
 
 /** `sets` are the parsed summary (modified in place and returned with stubs added). */
 export function processNode(sets: MetricSet[], previous: readonly MetricSet[], context: NodeContext, options: EnrichOptions): NodeResult {
   const before = new Map(previous.map((s) => [s.key, s]));
   const skipped: NodeResult['skipped'] = {};
-  const rateSample: MetricSet[] = [];
+  const rateSample: RateSampleEntry[] = [];
   for (const set of sets) {
-    if (Object.keys(set.values).length === 0 && set.labeled.length === 0) continue;
-    rateSample.push(rateSampleOf(set));
+    if (set.labeled.length === 0 && isEmpty(set.values)) continue;
+    rateSample.push(rateSampleEntry(set));
     const earlier = before.get(set.key);
     if (!earlier) continue;
     for (const skip of applyRates(earlier, set).skipped) skipped[skip.reason] = (skipped[skip.reason] ?? 0) + 1;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, packRateSample, rateSampleEntry, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
 import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
@@ -90,7 +90,7 @@ describe('processor: enrichment and aggregation against real API objects (v1.35 
 
   it('rates come from the previous sample kept for the next window, surviving the codec with bigints intact', () => {
     const later = summary.replace(/"usageCoreNanoSeconds":\s*(\d+)/g, (_m, n: string) => `"usageCoreNanoSeconds": ${BigInt(n) + 30_000_000_000n}`).replace(/"time":\s*"2026-06-26T10:(\d\d):(\d\d)Z"/g, (_m, mm: string, ss: string) => `"time": "2026-06-26T${String(Number(mm) + 10 > 59 ? 11 : 10)}:${String((Number(mm) + 1) % 60).padStart(2, '0')}:${ss}Z"`);
-    const previous = decodeMetricSets(encodeMetricSets(result.rateSample));
+    const previous = unpackMetricSets(packRateSample(result.rateSample));
     const next = processNode(parseSummary(later, { nodeName: node.name }).metricSets, previous, { nodeName: node.name, node, pods, namespaces }, DEFAULT_ENRICH_OPTIONS);
     const coredns = setByKey(next.sets, metricSetKey.podContainer('kube-system', 'coredns-7d764666f9-qdcxt', 'coredns'));
     // 30 s of CPU over one minute: 500 millicores.
@@ -152,6 +152,20 @@ describe('batch codec', () => {
     assert.deepEqual(decoded, set);
     assert.deepEqual(Object.keys(decoded.labels), Object.keys(labels), 'labels keep their order');
     assert.deepEqual(decodeMetricSets(encodeMetricSets([set, { ...set, type: 'pod_container' }])).map((s) => s.labels.type), ['pod', 'pod'], 'a value equal to another type is not taken for it');
+  });
+
+  it('a rate sample keeps a set\'s times, start and the counters rates read (exact past 2^53, labeled ones too), and nothing else', () => {
+    const set = {
+      key: 'namespace:a/pod:p', type: 'pod' as const, labels: { type: 'pod', pod_name: 'p' }, createTimeMs: 5, scrapeTimeMs: 100, sampleTimesMs: { cpu: 100, memory: 98, fs: 90 },
+      values: { 'cpu/usage': 2n ** 60n + 1n, 'memory/usage': 7, 'memory/page_faults': 3, 'network/rx': 11, uptime: 95, 'cpu/usage_rate': 250 },
+      labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 1 }, { name: 'disk/io_read_bytes', labels: { resource_id: 'sda' }, value: 4 }],
+    };
+    const [sample] = unpackMetricSets(packRateSample([rateSampleEntry(set)]));
+    assert.deepEqual(sample, {
+      key: set.key, type: 'pod', labels: {}, createTimeMs: 5, scrapeTimeMs: 100, sampleTimesMs: { cpu: 100, memory: 98, fs: 90 },
+      values: { 'cpu/usage': 2n ** 60n + 1n, 'memory/page_faults': 3, 'network/rx': 11 },
+      labeled: [{ name: 'disk/io_read_bytes', labels: { resource_id: 'sda' }, value: 4 }],
+    });
   });
 
   it('keeps two values of one metric with the same labels, and labeled values in their order', () => {
