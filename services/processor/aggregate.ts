@@ -46,7 +46,7 @@ export function aggregatePods(sets: readonly MetricSet[]): void {
   }
   for (const [podKey, sums] of fromContainers) {
     const pod = pods.get(podKey)!;
-    for (const [name, value] of Object.entries(sums)) if (pod.values[name] === undefined) pod.values[name] = value;
+    for (const name in sums) if (pod.values[name] === undefined) pod.values[name] = sums[name]!;
   }
 }
 

@@ -54,7 +54,7 @@ export function encodeEsDocuments(sets: readonly MetricSet[], timeMs: number, op
       const extraKey = extra ? Object.entries(extra).sort().map(([k, v]) => `${k}=${v}`).join(',') : '';
       const key = `${group}|${extraKey}`;
       let entry = groups.get(key);
-      if (!entry) groups.set(key, (entry = { family: group, tags: { ...set.labels, ...extra, cluster_name: options.clusterName }, metrics: {} }));
+      if (!entry) groups.set(key, (entry = { family: group, tags: Object.assign({}, set.labels, extra, { cluster_name: options.clusterName }), metrics: {} }));
       entry.metrics[name] = { value: jsonNumber(value) };
     };
     for (const [name, value] of Object.entries(set.values)) add(name, value, undefined);
