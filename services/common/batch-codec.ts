@@ -143,8 +143,9 @@ const RATE_SOURCES: readonly string[] = [...RATE_OF_CUMULATIVE.keys()];
 /**
  * The set reduced to what the next window's rates read (its times and the counters rates are
  * computed from; no labels), straight in the stored form: decoded by unpackMetricSets as a set
- * with just those. Built without an intermediate MetricSet: copying the values object entry by
- * entry cost ~0.37 ms per node at 30 pods against ~0.02 this way (warm loop, throwaway).
+ * with just those. Built without an intermediate MetricSet: copying each set's values object
+ * entry by entry (V8 keeps a pod's as a dictionary) cost ~0.37 ms per node of 30 pods over fully
+ * processed sets, against ~0.02 this way (warm loop, throwaway).
  */
 export function rateSampleEntry(set: MetricSet): RateSampleEntry {
   const values: Pairs = [];
