@@ -90,8 +90,9 @@ export async function watchOnce<T extends ApiObject>(
   const controller = new AbortController();
   onAbort(controller);
   const timeoutSeconds = watchTimeoutSeconds();
+  let response: IncomingMessage | undefined;
   try {
-    const response = await get(api, path, { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds: String(timeoutSeconds) }, timeoutSeconds * 1000 + WATCH_SILENCE_MARGIN_MS, controller.signal);
+    response = await get(api, path, { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds: String(timeoutSeconds) }, timeoutSeconds * 1000 + WATCH_SILENCE_MARGIN_MS, controller.signal);
     for await (const line of createInterface({ input: response, crlfDelay: Infinity })) {
       let event: { type?: string; object?: T & { code?: number; message?: string } };
       try {
@@ -109,6 +110,9 @@ export async function watchOnce<T extends ApiObject>(
     if (controller.signal.aborted) return;
     if ((error as { statusCode?: number }).statusCode === 410) throw new WatchGoneError();
     throw error;
+  } finally {
+    // Leaving on an ERROR event stops reading lines but not the response: close its connection.
+    response?.destroy();
   }
 }
 

@@ -123,6 +123,7 @@ describe('reaching the API server: a service account\'s CA and token (re-read as
   let caPem: string;
   let dir: string;
   const seen: { path: string; authorization: string | undefined }[] = [];
+  let heldWatchClosed = false;
   before(async () => {
     const tls = await generateServingTls(['127.0.0.1'], ['localhost']);
     caPem = tls.caPem;
@@ -134,6 +135,13 @@ describe('reaching the API server: a service account\'s CA and token (re-read as
         return;
       }
       const query = new URL(request.url ?? '/', 'https://x').searchParams;
+      if (query.get('watch') === 'true' && query.get('resourceVersion') === 'held') {
+        // An ERROR event on a response the server keeps open: the client must close it.
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500, message: 'internal error' } })}\n`);
+        request.socket.on('close', () => (heldWatchClosed = true));
+        return;
+      }
       if (query.get('watch') === 'true') {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { namespace: 'n', name: 'c', resourceVersion: '8' } } })}\nnot json\n`);
@@ -206,6 +214,14 @@ describe('reaching the API server: a service account\'s CA and token (re-read as
     const asked = new URL(seen[seen.length - 1]!.path, url).searchParams;
     assert.deepEqual([asked.get('watch'), asked.get('resourceVersion'), asked.get('allowWatchBookmarks')], ['true', '7', 'true']);
     assert.ok(Number(asked.get('timeoutSeconds')) >= 300, 'the server ends the watch after minutes, and it starts again');
+  });
+
+  it('a watch that ends on an ERROR event closes its connection, though the server keeps it open', async () => {
+    const api = await inCluster('list-token', caPem);
+    await assert.rejects(watchOnce<ApiObject>(api, '/api/v1/pods', { resourceVersion: 'held' }, () => undefined, () => undefined), /watch \/api\/v1\/pods: internal error/);
+    const deadline = Date.now() + 5000;
+    while (!heldWatchClosed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(heldWatchClosed, 'the watch connection was closed');
   });
 
   it('a kubeconfig file (auth=) is read with client-node: its server, CA and token', async () => {

@@ -140,8 +140,8 @@ describe('eventer: a list of more events than one page (real Redis)', () => {
   });
 
   it('enqueues every page as it is read, and watches from the list\'s version once all are in', async () => {
-    const kc = await apiServerConnection(parseSource(`kubernetes.summary_api:http://127.0.0.1:${(server.address() as AddressInfo).port}?inClusterConfig=false`));
-    const eventer = new Eventer(kc, redis, keys, queues, { sinks: ['influxdb'], namespaces: [], flushIntervalMs: 3_600_000, sinkAttempts: 1, deliveredTtlMs: 3_600_000 }, createLogger('test', 'silent'));
+    const api = await apiServerConnection(parseSource(`kubernetes.summary_api:http://127.0.0.1:${(server.address() as AddressInfo).port}?inClusterConfig=false`));
+    const eventer = new Eventer(api, redis, keys, queues, { sinks: ['influxdb'], namespaces: [], flushIntervalMs: 3_600_000, sinkAttempts: 1, deliveredTtlMs: 3_600_000 }, createLogger('test', 'silent'));
     eventer.start();
     const deadline = Date.now() + 10_000;
     while (watchVersions.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -61,6 +61,8 @@ describe('scrape job: its nodes at once', () => {
       recorded: async (_w: number, names: readonly string[]) => new Set(names.filter((n) => n === 'a' || n === 'b')),
       scrapeAndProcess: async (node: NodeScrape) => {
         if (node.nodeName === 'c') throw new Error('Redis went away');
+        // Slower than the failure: a job that failed at the first error would reject before this.
+        await new Promise((r) => setTimeout(r, 20));
         done.push(node.nodeName);
         return record('ok');
       },
