@@ -73,18 +73,19 @@ export interface ScrapeJob {
   nodes: ScrapeTarget[];
 }
 
-/** A scrape job as schedulers before batching added it: one node. Scrapers still take it, so an upgrade can start with them. */
-export interface OneNodeScrapeJob extends ScrapeTarget {
+/**
+ * One node's scrape in one window, as the scrape handler takes it. Also the scrape job as
+ * schedulers before batching added it (one node): scrapers still take that form, so an upgrade
+ * can start with them.
+ */
+export interface NodeScrape extends ScrapeTarget {
   windowStartMs: number;
   deadlineMs: number;
 }
 
 /** The nodes of a scrape job of either form. */
-export const scrapeTargetsOf = (job: ScrapeJob | OneNodeScrapeJob): ScrapeTarget[] =>
+export const scrapeTargetsOf = (job: ScrapeJob | NodeScrape): ScrapeTarget[] =>
   'nodes' in job ? job.nodes : [{ nodeName: job.nodeName, kubeletUrl: job.kubeletUrl }];
-
-/** One node's scrape in one window, as the scrape handler takes it. */
-export type NodeScrape = OneNodeScrapeJob;
 
 export type NodeOutcome =
   | { status: 'ok'; bytes: number; durationMs: number; receivedAtMs: number }

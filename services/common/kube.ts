@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { join } from 'node:path';
-import { SERVICE_ACCOUNT_DIR, type KubeSource } from './source.js';
+import { readServiceAccountCa, SERVICE_ACCOUNT_DIR, type KubeSource } from './source.js';
 
 export interface ApiServerConnection {
   /** The API server's base URL, without a trailing slash. */
@@ -72,6 +72,11 @@ export async function apiServerConnection(source: KubeSource, inCluster: InClust
     kc.loadFromFile(source.kubeconfigPath);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error(`kubeconfig ${source.kubeconfigPath} has no current cluster`);
+    // client-node refuses plain HTTP unless the cluster skips TLS verification, and would say so
+    // at every request: say it once, before anything starts.
+    if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify && !cluster.proxyUrl) {
+      throw new Error(`kubeconfig ${source.kubeconfigPath}: cluster "${cluster.name}" has an http:// server (${cluster.server}); client-node allows plain HTTP only with insecure-skip-tls-verify: true`);
+    }
     return { server: withoutTrailingSlash(cluster.server), prepare: (options) => kc.applyToHTTPSOptions(options) };
   }
   const reread = inCluster.tokenRereadMs ?? TOKEN_REREAD_MS;
@@ -84,7 +89,5 @@ export async function apiServerConnection(source: KubeSource, inCluster: InClust
   const dir = inCluster.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const tokenFile = join(dir, 'token');
   if (!existsSync(tokenFile)) throw new Error(`inClusterConfig=true but there is no service account token at ${tokenFile}: run in a pod, or set inClusterConfig=false`);
-  const caFile = join(dir, 'ca.crt');
-  const caPem = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
-  return new TokenFileConnection(withoutTrailingSlash(server), caPem, tokenFile, !source.insecure, reread);
+  return new TokenFileConnection(withoutTrailingSlash(server), readServiceAccountCa(dir), tokenFile, !source.insecure, reread);
 }

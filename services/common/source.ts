@@ -9,10 +9,18 @@
  *   auth              a kubeconfig file for the API server
  *   useServiceAccount send the service-account token to kubelets too (default false)
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkHttpUrl, OptionReader, splitUri } from './uri-options.js';
 
 /** Where a pod's service account (token, ca.crt) is mounted. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The cluster's CA bundle (PEM) as a pod's service account has it in `dir`; undefined outside a pod. */
+export function readServiceAccountCa(dir: string = SERVICE_ACCOUNT_DIR): string | undefined {
+  const file = join(dir, 'ca.crt');
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
 
 export interface KubeSource {
   /** API server URL; undefined: from the in-cluster environment or the kubeconfig. */

@@ -6,12 +6,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OneNodeScrapeJob, ScrapeJob } from '../common/jobs.js';
+import type { NodeScrape, ScrapeJob } from '../common/jobs.js';
 import { QUEUE } from '../common/keys.js';
 import { COMMON_OPTIONS, mergeOptions, PROCESSING_OPTIONS, SCRAPER_OPTIONS } from '../common/options.js';
 import { stalledIntervalMs, startWorker } from '../common/queues.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
-import { parseSource, SERVICE_ACCOUNT_DIR } from '../common/source.js';
+import { parseSource, readServiceAccountCa, SERVICE_ACCOUNT_DIR } from '../common/source.js';
 import { nodeProcessingFrom } from '../processor/main.js';
 import { processScrape } from '../processor/processor.js';
 import { KubeletClient } from './kubelet-client.js';
@@ -25,7 +25,7 @@ const readIf = (path: string): string | undefined => (path && existsSync(path) ?
 /** The kubelet client the flags describe; files are read once at start. */
 export function kubeletClientFrom(get: ConfigReader): KubeletClient {
   const source = parseSource(get.string('source'));
-  const caPem = readIf(get.string('kubelet-ca-file')) ?? (source.inClusterConfig ? readIf(join(SERVICE_ACCOUNT_DIR, 'ca.crt')) : undefined);
+  const caPem = readIf(get.string('kubelet-ca-file')) ?? (source.inClusterConfig ? readServiceAccountCa() : undefined);
   const tokenFile = get.string('kubelet-token-file') || (source.useServiceAccount ? join(SERVICE_ACCOUNT_DIR, 'token') : '');
   const bearerToken = readIf(tokenFile)?.trim();
   const clientCertPem = readIf(get.string('kubelet-client-certificate'));
@@ -74,7 +74,7 @@ export function startScraper(runtime: Runtime, get: ConfigReader): Service & { s
     concurrency,
     logger: runtime.logger,
     startShard: (shard, shardConcurrency) =>
-      startWorker<ScrapeJob | OneNodeScrapeJob>({
+      startWorker<ScrapeJob | NodeScrape>({
         queue: QUEUE.scrape(shard),
         connection: runtime.queueRedis,
         keys: runtime.keys,

@@ -8,7 +8,7 @@
  * UTF-8) and parsed once, by processing. A summary that does not parse is reported there with
  * reason `bad_summary`.
  */
-import { scrapeTargetsOf, type NodeRecord, type NodeScrape, type OneNodeScrapeJob, type ScrapedNode, type ScrapeJob } from '../common/jobs.js';
+import { scrapeTargetsOf, type NodeRecord, type NodeScrape, type ScrapedNode, type ScrapeJob } from '../common/jobs.js';
 import { checkSummaryBody, SummaryParseError } from '../common/summary-parser.js';
 import { ScrapeError, type FetchedSummary } from './kubelet-client.js';
 
@@ -81,7 +81,7 @@ export interface ScrapeJobResult {
  * retry scrapes only what is missing. A node that throws (Redis failed mid-way) fails the job
  * once every node has settled, so the others are recorded first and BullMQ retries the rest.
  */
-export async function runScrapeJob(job: ScrapeJob | OneNodeScrapeJob, runBefore: boolean, deps: ScrapeJobDeps): Promise<ScrapeJobResult> {
+export async function runScrapeJob(job: ScrapeJob | NodeScrape, runBefore: boolean, deps: ScrapeJobDeps): Promise<ScrapeJobResult> {
   let targets = scrapeTargetsOf(job);
   const result: ScrapeJobResult = { ok: 0, failed: 0, alreadyRecorded: 0 };
   if (runBefore) {

@@ -239,6 +239,36 @@ describe('reaching the API server: a service account\'s CA and token (re-read as
     assert.equal((await listPage<ApiObject>(api, '/api/v1/pods', {}, undefined)).items[0]?.metadata?.name, 'a');
   });
 
+  it('a kubeconfig file with an http:// server: used when it skips TLS verification, refused at once otherwise', async () => {
+    const plain: Server = createServer((request, response) => {
+      const items = request.headers.authorization === 'Bearer plain-token' ? [{ metadata: { namespace: 'n', name: 'over-http' } }] : [];
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', metadata: { resourceVersion: '1' }, items }));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+      const write = (name: string, skipTlsVerify: boolean): string => {
+        const file = join(dir, name);
+        writeFileSync(file, [
+          'apiVersion: v1',
+          'kind: Config',
+          `clusters: [{ name: plain, cluster: { server: "${plainUrl}", insecure-skip-tls-verify: ${skipTlsVerify} } }]`,
+          'users: [{ name: u, user: { token: plain-token } }]',
+          'contexts: [{ name: x, context: { cluster: plain, user: u } }]',
+          'current-context: x',
+        ].join('\n'));
+        return file;
+      };
+      const api = await apiServerConnection(parseSource(`kubernetes.summary_api:?auth=${write('kubeconfig-http', true)}`));
+      assert.equal(api.server, plainUrl);
+      assert.equal((await listPage<ApiObject>(api, '/api/v1/pods', {}, undefined)).items[0]?.metadata?.name, 'over-http');
+      const refused = write('kubeconfig-http-verify', false);
+      await assert.rejects(apiServerConnection(parseSource(`kubernetes.summary_api:?auth=${refused}`)), new RegExp(`kubeconfig ${refused}: cluster "plain" has an http:// server \\(${plainUrl}\\); client-node allows plain HTTP only with insecure-skip-tls-verify: true`));
+    } finally {
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
+  });
+
   it('says what is missing when there is no way to the API server', async () => {
     await assert.rejects(apiServerConnection(parseSource('kubernetes.summary_api:'), {}), /not in a pod \(KUBERNETES_SERVICE_HOST is not set\)/);
     await assert.rejects(apiServerConnection(parseSource('kubernetes.summary_api:'), { apiServerUrl: url, serviceAccountDir: join(dir, 'none') }), /no service account token at .*none\/token/);
