@@ -145,8 +145,11 @@ export class ClusterMetadata {
       }
       if (deletedNamespaces.length > 0) pipeline.hdel(keys.namespaceMeta, ...deletedNamespaces);
       for (const nodeName of podNodes) {
-        const pods = [...(this.podsByNode.get(nodeName)?.values() ?? [])];
-        pipeline.set(keys.podsOnNode(nodeName), JSON.stringify(pods), 'PX', ttlMs);
+        const onNode = this.podsByNode.get(nodeName);
+        // A node without pods has no list (readers take a missing list as empty): so a deleted
+        // node's list goes, instead of being renewed as an empty one for as long as this runs.
+        if (onNode === undefined) pipeline.del(keys.podsOnNode(nodeName));
+        else pipeline.set(keys.podsOnNode(nodeName), JSON.stringify([...onNode.values()]), 'PX', ttlMs);
         await send();
       }
       await send(true);
@@ -190,6 +193,7 @@ export class ClusterMetadata {
     const onNode = this.podsByNode.get(pod.nodeName);
     if (!onNode) return;
     onNode.delete(key);
+    if (onNode.size === 0) this.podsByNode.delete(pod.nodeName);
     this.dirtyPodNodes.add(pod.nodeName);
   }
 }

@@ -88,6 +88,25 @@ describe('metadata publishing (real Redis)', () => {
     }
   });
 
+  it('removes the pod list of a node whose pods are all gone (a deleted node), and renews it no more', async () => {
+    await redis.flushall();
+    const metadata = clusterMetadata(2);
+    await metadata.publish(redis, keys, TTL_MS);
+    metadata.deleteNode('node-0');
+    for (const pod of ['a', 'b']) metadata.deletePod('default', `node-0-${pod}`);
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 2, 'the node and its pod list');
+    assert.equal(await redis.exists(keys.podsOnNode('node-0')), 0, 'no list for a node without pods');
+    assert.equal(await redis.hexists(keys.nodeMeta, 'node-0'), 0);
+    assert.equal(await metadata.renewPodLists(redis, keys, TTL_MS), 0, 'nothing lost: only node-1 has a list to renew');
+    assert.equal(await redis.exists(keys.podsOnNode('node-0')), 0, 'renewing does not bring it back');
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 0, 'nothing left to write for it');
+    // The node comes back with a pod: its list is written again.
+    metadata.upsertNode(node('node-0', 0));
+    metadata.upsertPod(podMeta({ metadata: { namespace: 'default', name: 'node-0-c', uid: 'node-0-c-uid' }, spec: { nodeName: 'node-0', containers: [{ name: 'c' }] }, status: { phase: 'Running' } }));
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 2);
+    assert.deepEqual((JSON.parse((await redis.get(keys.podsOnNode('node-0')))!) as PodMeta[]).map((p) => p.name), ['node-0-c']);
+  });
+
   it('loses nothing when Redis fails: the next publish writes what the failed one did not', async () => {
     await redis.flushall();
     const metadata = clusterMetadata(3);
