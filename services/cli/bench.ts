@@ -136,6 +136,13 @@ export interface BenchResult {
   pipelinePeakRssBytes: number;
   limitCpuMsPerNodeScrape: number;
   /**
+   * The scrapers' CPU over each node's parse, process and encode step as the pipeline ran it (the
+   * windows' `processingCpuMs`), per node-scrape: the limit's work, plus decoding the node's previous
+   * sample and pod list and queueing its staging writes. Set against the limit, it says how much of
+   * the pipeline's distance to the limit is the same work running slower, and how much is the rest.
+   */
+  processingCpuMsPerNodeScrape: number;
+  /**
    * The floor, ms of CPU per node-scrape that any pipeline with a queue job per node and an HTTPS
    * kubelet pays before it parses anything: a no-op scrape job (`queueClient`: adding and taking
    * it, in one process; `queueRedis`: Redis's side) and fetching the summary over a kept TLS
@@ -587,6 +594,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       pipelineCpuMsPerNodeScrape: (total * 1000) / scrapes,
       pipelinePeakRssBytes: pipelineRoles.reduce((sum, r) => sum + roles[r]!.peakRssBytes, 0),
       limitCpuMsPerNodeScrape: limitSeconds * 1000,
+      processingCpuMsPerNodeScrape: measured.reduce((sum, s) => sum + (s.processingCpuMs ?? 0), 0) / scrapes,
       floorCpuMsPerNodeScrape: { ...floorMs, total: floorMs.queueClient + floorMs.queueRedis + floorMs.fetch },
       latencySeconds,
       windowsLate: measured.filter((s) => s.finalizedBy !== 'complete').length,
@@ -631,6 +639,9 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`${'pipeline'.padEnd(12)}${fixed(total, 2, 10)}${fixed(result.pipelineCpuMsPerNodeScrape, 3, 16)}${fixed(result.pipelinePeakRssBytes / MiB, 0, 14)}   (${(result.pipelinePeakRssBytes / result.nodes / MiB).toFixed(3)} MiB per node)`);
   lines.push(`* the simulator is not part of the pipeline and is not counted in its total; ms/node-scrape is over the ${scrapes} node-scrapes processed (of ${result.nodes * result.windows} expected)`);
   lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
+  const processing = result.processingCpuMsPerNodeScrape;
+  const scraperMs = ((result.roles['scraper']?.cpuSeconds ?? 0) * 1000) / scrapes;
+  lines.push(`processing in the scrapers (each node's parse, process and encode step, CPU read around it): ${processing.toFixed(3)} ms per node-scrape, ${(processing / result.limitCpuMsPerNodeScrape).toFixed(1)}x the limit; the scrapers' other ${(scraperMs - processing).toFixed(3)} ms went to fetching, queues and Redis I/O`);
   const floor = result.floorCpuMsPerNodeScrape;
   lines.push(`the floor (before any parsing: the nodes' no-op scrape jobs and the summary fetched over a kept TLS connection): ${floor.total.toFixed(3)} ms per node-scrape (the jobs ${floor.queueClient.toFixed(3)} ms in the process that adds and takes them and ${floor.queueRedis.toFixed(3)} ms in Redis; the fetch ${floor.fetch.toFixed(3)} ms); floor + limit ${(floor.total + result.limitCpuMsPerNodeScrape).toFixed(3)} ms`);
   for (const [sink, l] of Object.entries(result.latencySeconds)) lines.push(`window latency (scrape time to written to ${sink}): p50 ${l.p50.toFixed(1)} s, p99 ${l.p99.toFixed(1)} s, max ${l.max.toFixed(1)} s`);
@@ -670,6 +681,7 @@ function curveLine(result: BenchResult): string {
     String(result.nodes).padStart(7),
     fixed(result.pipelineCpuMsPerNodeScrape, 2, 8),
     ...['scraper', 'processor', 'exporter', 'redis', 'scheduler'].map((r) => fixed(role(r), 2, 7)),
+    fixed(result.processingCpuMsPerNodeScrape, 2, 7),
     fixed(result.limitCpuMsPerNodeScrape, 2, 7),
     fixed(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape, 1, 6),
     fixed(result.floorCpuMsPerNodeScrape.total, 2, 7),
@@ -679,8 +691,8 @@ function curveLine(result: BenchResult): string {
   ].join('');
 }
 
-const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'floor'.padStart(7)}${'MiB/node'.padStart(9)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
-${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(50)}${''.padStart(22)}${'(s to store)'.padStart(18)}`;
+const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'work'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'floor'.padStart(7)}${'MiB/node'.padStart(9)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
+${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(50)}${''.padStart(29)}${'(s to store)'.padStart(18)}`;
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(BENCH_OPTIONS, argv, BENCH_HELP);

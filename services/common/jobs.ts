@@ -165,7 +165,14 @@ export interface WindowSummary {
   metricSets: number;
   /** Rates not computed, by reason (restart, counter_decrease, ...), over all nodes. */
   rateSkips: Record<string, number>;
+  /** CPU the scrapers spent parsing, processing and encoding the window's nodes (ms; the sum of their records' `processingCpuMs`). */
+  processingCpuMs?: number;
 }
 
-/** What the processor records per node and window (the outcome plus processing figures). */
-export type NodeRecord = NodeOutcome & { metricSets?: number; rateSkips?: Record<string, number> };
+/**
+ * What the processor records per node and window (the outcome plus processing figures).
+ * `processingCpuMs`: the process's CPU (ms, to the µs) over the one synchronous step that parses
+ * the node's summary, processes it and encodes what is staged; the garbage collector's helper
+ * threads are counted when they run during it. What the bench sets against its limit.
+ */
+export type NodeRecord = NodeOutcome & { metricSets?: number; rateSkips?: Record<string, number>; processingCpuMs?: number };

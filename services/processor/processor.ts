@@ -141,7 +141,9 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   let state: NodeState | undefined = await readNodeState(deps, nodeName, windowStartMs, scraped.outcome.status === 'ok');
   const { manifest, finalized } = state;
   const staging = deps.redis.multi();
+  const cpuBefore = process.cpuUsage();
   const record = processAndStage(scraped, state, staging, deps);
+  if (record.metricSets !== undefined) record.processingCpuMs = cpuMsSince(cpuBefore);
   state = undefined; // nor the node's pods and rate samples (~30 KB of strings)
   if (finalized) {
     deps.logger.warn('node arrived after its window was finalized; not counted', { windowStartMs, nodeName });
@@ -156,6 +158,12 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   const done = Number(replies[replies.length - 1]?.[1] ?? 0);
   if (manifest && done >= manifest.expectedNodes.length) await promoteFinalize(deps, windowStartMs);
   return record;
+}
+
+/** The process's CPU since `before` (ms, rounded to the µs). */
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
 }
 
 /** Parses, processes and encodes one scrape (no await), queueing its staging writes on `staging`; returns the node's record. */
@@ -247,10 +255,12 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
   const rateSkips: Record<string, number> = {};
   let okNodes = 0;
   let metricSets = rollups.length;
+  let processingCpuMs = 0;
   for (const [node, record] of outcomes) {
     if (record.status === 'ok') okNodes++;
     else failedNodes[node] = `${record.reason}: ${record.message}`;
     metricSets += record.metricSets ?? 0;
+    processingCpuMs += record.processingCpuMs ?? 0;
     for (const [reason, count] of Object.entries(record.rateSkips ?? {})) rateSkips[reason] = (rateSkips[reason] ?? 0) + count;
   }
   const now = (deps.now ?? Date.now)();
@@ -266,6 +276,7 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
     finalizedAtMs: now,
     metricSets,
     rateSkips,
+    processingCpuMs: Math.round(processingCpuMs * 1000) / 1000,
   };
   // A sink whose backlog is full (down for long) does not get this window; the drop is counted.
   const accepting: string[] = [];

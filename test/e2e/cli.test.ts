@@ -174,6 +174,7 @@ describe('podometer bench', () => {
       for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
+      assert.match(table, /^processing in the scrapers \(each node's parse, process and encode step, CPU read around it\): \d+\.\d{3} ms per node-scrape, \d+\.\dx the limit; the scrapers' other \d+\.\d{3} ms went to fetching, queues and Redis I\/O$/m);
       assert.match(table, /^the floor \(before any parsing: [^)]*\): \d+\.\d+ ms per node-scrape \(the jobs \d+\.\d+ ms in the process that adds and takes them and \d+\.\d+ ms in Redis; the fetch \d+\.\d+ ms\); floor \+ limit \d+\.\d+ ms$/m);
       assert.match(table, /^window latency \(scrape time to written to store\): p50 \d+\.\d s, p99 \d+\.\d s, max \d+\.\d s$/m);
       assert.match(table, /^scraped \d+\.\d KiB per node; \d+ node-scrapes \(scraped and processed\) per second while a window is in flight, in scrape jobs of up to 8 nodes$/m);
@@ -189,13 +190,16 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; processingCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     assert.deepEqual(readdirSync(scratch), [], 'each size removed its Redis and simulator files');
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
     assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
     for (const f of figures) {
       assert.ok(f.limitCpuMsPerNodeScrape > 0 && f.pipelineCpuMsPerNodeScrape > 0);
+      // Every measured node was processed in a scraper, and that step is part of the scrapers' CPU.
+      const scraperMs = (f.roles['scraper']!.cpuSeconds * 1000) / (2 * f.nodes);
+      assert.ok(f.processingCpuMsPerNodeScrape > 0 && f.processingCpuMsPerNodeScrape < scraperMs, `processing ${f.processingCpuMsPerNodeScrape} ms within the scrapers' ${scraperMs} ms per node-scrape`);
       // The floor's no-op jobs went through real queues and Redis, and the fetch over real TLS.
       const floor = f.floorCpuMsPerNodeScrape;
       assert.ok(floor.queueClient > 0 && floor.queueRedis > 0 && floor.fetch > 0, `every part of the floor was measured: ${JSON.stringify(floor)}`);

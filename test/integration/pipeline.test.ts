@@ -33,6 +33,7 @@ describe('pipeline through real queues (Redis, simulator)', () => {
     const first = await harness.waitForWindow((s) => s.okNodes === NODES);
     const second = await harness.nextWindow(first.windowStartMs, (s) => s.okNodes === NODES);
     assert.equal(second.finalizedBy, 'complete');
+    assert.ok((second.processingCpuMs ?? 0) > 0, `the window says what processing its nodes cost the scrapers (${second.processingCpuMs} ms)`);
     const sets = await harness.store.sets(second.windowStartMs);
     const byKey = new Map(sets.map((s) => [s.key, s]));
     const sim = harness.simulator;
