@@ -186,6 +186,20 @@ describe('reaching the API server: a service account\'s CA and token (re-read as
     assert.ok(seen.slice(-2).every((s) => s.authorization === 'Bearer list-token'));
   });
 
+  it('reads a list\'s pages over one kept-alive connection, not a TLS handshake per page', async () => {
+    const api = await inCluster('list-token', caPem);
+    let handshakes = 0;
+    const counting = (): void => void handshakes++;
+    server.on('secureConnection', counting);
+    try {
+      for (let page = 0; page < 3; page++) await listPage<ApiObject>(api, '/api/v1/pods', {}, page === 0 ? undefined : 'page-2');
+    } finally {
+      server.off('secureConnection', counting);
+    }
+    // An earlier test's connection may still be kept: at most one new one.
+    assert.ok(handshakes <= 1, `${handshakes} TLS connections for 3 pages`);
+  });
+
   it('names the HTTP status and the API server\'s message when refused, and refuses a server its CA did not sign', async () => {
     await assert.rejects(listPage(await inCluster('wrong', caPem), '/api/v1/pods', {}, undefined), (error: Error & { statusCode?: number }) => {
       assert.equal(error.statusCode, 403);
