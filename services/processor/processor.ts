@@ -160,7 +160,7 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   return record;
 }
 
-/** The process's CPU since `before` (ms, rounded to the µs). */
+/** The process's CPU since `before`, in ms (process.cpuUsage counts whole µs). */
 function cpuMsSince(before: NodeJS.CpuUsage): number {
   const { user, system } = process.cpuUsage(before);
   return (user + system) / 1000;
