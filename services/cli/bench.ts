@@ -376,6 +376,40 @@ const latencyOf = (values: number[]): Latency => {
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
 };
 
+/** Each size's directory under the temporary directory: Redis's files (~5 GB at 10,000 nodes) and the simulator's. */
+const BENCH_DIR_PREFIX = 'podometer-bench-';
+/** In each bench directory: the pid of the bench that made it. */
+const BENCH_DIR_OWNER = 'owner.pid';
+
+/**
+ * Removes the bench directories whose bench is gone: one stopped by SIGKILL (a CI timeout, the
+ * OOM killer) could not remove its own. A directory whose owner still runs, or that names none,
+ * is left alone.
+ */
+function removeAbandonedBenchDirs(): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(BENCH_DIR_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, BENCH_DIR_OWNER), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || processRuns(owner)) continue;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Does a process with this pid exist (signal 0 checks without sending)? */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Stops a child with SIGTERM (so a profiled role writes its profile), SIGKILL after 20 s. */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -449,7 +483,9 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   const podsPerNode = get.number('pods-per-node');
   const profileDir = get.string('profile');
   const sinks = sinkNames(get.list('sink'));
-  const dir = mkdtempSync(join(tmpdir(), 'podometer-bench-'));
+  removeAbandonedBenchDirs();
+  const dir = mkdtempSync(join(tmpdir(), BENCH_DIR_PREFIX));
+  writeFileSync(join(dir, BENCH_DIR_OWNER), String(process.pid));
   const children: { role: string; process: ChildProcess; stderrTail: string }[] = [];
   /** Throws if a role or the simulator has exited: the size cannot be measured. */
   const checkChildren = (): void => {

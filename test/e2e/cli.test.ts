@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -161,6 +161,13 @@ describe('podometer bench', () => {
     // The bench's own files (Redis's, the simulator's) go under TMPDIR and must be gone after it.
     const scratch = join(dir, 'tmp');
     mkdirSync(scratch);
+    // A bench killed with SIGKILL left its directory; the next bench removes it, but not a running bench's.
+    const abandoned = join(scratch, 'podometer-bench-abandoned');
+    mkdirSync(join(abandoned, 'redis'), { recursive: true });
+    writeFileSync(join(abandoned, 'redis', 'appendonly.aof'), 'x'.repeat(1024));
+    writeFileSync(join(abandoned, 'owner.pid'), String(spawnSync(process.execPath, ['-e', '']).pid));
+    mkdirSync(join(scratch, 'podometer-bench-running'));
+    writeFileSync(join(scratch, 'podometer-bench-running', 'owner.pid'), String(process.pid));
     // Kubelets in two simulator processes, as the bench chooses at 10,000 nodes: their CPU is the simulator's.
     const { code, stdout } = await podometerWithEnv({ TMPDIR: scratch }, 'bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--kubelet-processes', '2', '--profile', join(dir, 'profiles'), '--json', jsonFile);
     assert.equal(code, 0, stdout);
@@ -192,7 +199,7 @@ describe('podometer bench', () => {
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
     const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; processingCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
-    assert.deepEqual(readdirSync(scratch), [], 'each size removed its Redis and simulator files');
+    assert.deepEqual(readdirSync(scratch), ['podometer-bench-running'], 'each size removed its Redis and simulator files, and an abandoned bench\'s');
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
     assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
     for (const f of figures) {
