@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadRoleConfig, usage, type OptionSpec } from '../common/config.js';
+import { cpuMsSince } from '../common/cpu.js';
 import type { ConfigReader } from '../common/runtime.js';
 import { NODES_PER_SCRAPE_JOB, type PodMeta, type ScrapeJob, type WindowSummary } from '../common/jobs.js';
 import type { NamespaceLike, NodeLike, PodLike } from '../scheduler/metadata.js';
@@ -238,7 +239,7 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<{ limitSeco
   // The second fetch reuses the connections the first opened, as a warm scraper does.
   const fetchStarted = process.cpuUsage();
   const second = await fetchAll();
-  const fetchUsed = process.cpuUsage(fetchStarted);
+  const fetchSeconds = cpuMsSince(fetchStarted) / 1000;
   await client.close();
   const contextOf = (i: number) => ({ nodeName: targets[i]!.name, node: nodeByName.get(targets[i]!.name), pods: podsByNode.get(targets[i]!.name) ?? [], namespaces });
   // The first sample only gives the second its rates (what a node's previous window left in Redis): not timed.
@@ -261,12 +262,11 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<{ limitSeco
   for (let pass = 0; pass < LIMIT_TIMED_PASSES; pass++) {
     const started = process.cpuUsage();
     window();
-    const used = process.cpuUsage(started);
-    passSeconds.push((used.user + used.system) / 1e6);
+    passSeconds.push(cpuMsSince(started) / 1000);
   }
   return {
     limitSeconds: passSeconds.sort((a, b) => a - b)[Math.floor(LIMIT_TIMED_PASSES / 2)]! / targets.length,
-    fetchSeconds: (fetchUsed.user + fetchUsed.system) / 1e6 / targets.length,
+    fetchSeconds: fetchSeconds / targets.length,
   };
 }
 
@@ -326,9 +326,9 @@ async function measureQueueFloor(redisUrl: string, redisPid: number, nodesPerRou
     const started = process.cpuUsage();
     const redisBefore = cpuTimes(redisPid).own;
     for (let index = 1; index <= FLOOR_TIMED_ROUNDS; index++) await round(index);
-    const used = process.cpuUsage(started);
+    const clientSeconds = cpuMsSince(started) / 1000;
     const nodes = FLOOR_TIMED_ROUNDS * nodesPerRound;
-    return { clientSeconds: (used.user + used.system) / 1e6 / nodes, redisSeconds: (cpuTimes(redisPid).own - redisBefore) / nodes };
+    return { clientSeconds: clientSeconds / nodes, redisSeconds: (cpuTimes(redisPid).own - redisBefore) / nodes };
   } finally {
     await Promise.all(workers.map((worker) => worker.close()));
     await queues.close();
@@ -665,18 +665,21 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
 
 const fixed = (value: number, digits: number, width: number): string => value.toFixed(digits).padStart(width);
 
+/** A role's CPU per node-scrape (ms) over the measured windows; 0 for a role that did not run. */
+const roleMsPerNodeScrape = (result: BenchResult, role: string): number => ((result.roles[role]?.cpuSeconds ?? 0) * 1000) / result.nodeScrapes;
+
 function sizeTable(result: BenchResult, profileDir: string): string {
   const scrapes = result.nodeScrapes;
   const lines = [`\n${'ROLE'.padEnd(12)}${'CPU s'.padStart(10)}${'ms/node-scrape'.padStart(16)}${'peak RSS MiB'.padStart(14)}`];
   for (const [role, row] of Object.entries(result.roles)) {
-    lines.push(`${(role === 'simulate' ? 'simulator*' : role).padEnd(12)}${fixed(row.cpuSeconds, 2, 10)}${fixed((row.cpuSeconds * 1000) / scrapes, 3, 16)}${fixed(row.peakRssBytes / MiB, 0, 14)}`);
+    lines.push(`${(role === 'simulate' ? 'simulator*' : role).padEnd(12)}${fixed(row.cpuSeconds, 2, 10)}${fixed(roleMsPerNodeScrape(result, role), 3, 16)}${fixed(row.peakRssBytes / MiB, 0, 14)}`);
   }
   const total = (result.pipelineCpuMsPerNodeScrape * scrapes) / 1000;
   lines.push(`${'pipeline'.padEnd(12)}${fixed(total, 2, 10)}${fixed(result.pipelineCpuMsPerNodeScrape, 3, 16)}${fixed(result.pipelinePeakRssBytes / MiB, 0, 14)}   (${(result.pipelinePeakRssBytes / result.nodes / MiB).toFixed(3)} MiB per node)`);
   lines.push(`* the simulator is not part of the pipeline and is not counted in its total; ms/node-scrape is over the ${scrapes} node-scrapes processed (of ${result.nodes * result.windows} expected)`);
   lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
   const processing = result.processingCpuMsPerNodeScrape;
-  const scraperMs = ((result.roles['scraper']?.cpuSeconds ?? 0) * 1000) / scrapes;
+  const scraperMs = roleMsPerNodeScrape(result, 'scraper');
   lines.push(`processing in the scrapers (each node's parse, process and encode step, CPU read around it): ${processing.toFixed(3)} ms per node-scrape, ${(processing / result.limitCpuMsPerNodeScrape).toFixed(1)}x the limit; the scrapers' other ${(scraperMs - processing).toFixed(3)} ms went to fetching, queues and Redis I/O`);
   const floor = result.floorCpuMsPerNodeScrape;
   lines.push(`the floor (before any parsing: the nodes' no-op scrape jobs and the summary fetched over a kept TLS connection): ${floor.total.toFixed(3)} ms per node-scrape (the jobs ${floor.queueClient.toFixed(3)} ms in the process that adds and takes them and ${floor.queueRedis.toFixed(3)} ms in Redis; the fetch ${floor.fetch.toFixed(3)} ms); floor + limit ${(floor.total + result.limitCpuMsPerNodeScrape).toFixed(3)} ms`);
@@ -711,12 +714,11 @@ function sizeTable(result: BenchResult, profileDir: string): string {
 }
 
 function curveLine(result: BenchResult): string {
-  const role = (name: string): number => ((result.roles[name]?.cpuSeconds ?? 0) * 1000) / result.nodeScrapes;
   const store = result.latencySeconds['store']!;
   return [
     String(result.nodes).padStart(7),
     fixed(result.pipelineCpuMsPerNodeScrape, 2, 8),
-    ...['scraper', 'processor', 'exporter', 'redis', 'scheduler'].map((r) => fixed(role(r), 2, 7)),
+    ...['scraper', 'processor', 'exporter', 'redis', 'scheduler'].map((r) => fixed(roleMsPerNodeScrape(result, r), 2, 7)),
     fixed(result.processingCpuMsPerNodeScrape, 2, 7),
     fixed(result.limitCpuMsPerNodeScrape, 2, 7),
     fixed(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape, 1, 6),

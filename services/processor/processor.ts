@@ -15,6 +15,7 @@
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import { packRateSample, unpackMetricSets } from '../common/batch-codec.js';
+import { cpuMsSince } from '../common/cpu.js';
 import { stageMetricSets, stageNodeSets } from '../common/staging.js';
 import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
 import type { NamespaceMeta, NodeMeta, NodeRecord, PodMeta, ScrapedNode, WindowManifest, WindowSummary } from '../common/jobs.js';
@@ -158,12 +159,6 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   const done = Number(replies[replies.length - 1]?.[1] ?? 0);
   if (manifest && done >= manifest.expectedNodes.length) await promoteFinalize(deps, windowStartMs);
   return record;
-}
-
-/** The process's CPU since `before`, in ms (process.cpuUsage counts whole µs). */
-function cpuMsSince(before: NodeJS.CpuUsage): number {
-  const { user, system } = process.cpuUsage(before);
-  return (user + system) / 1000;
 }
 
 /** Parses, processes and encodes one scrape (no await), queueing its staging writes on `staging`; returns the node's record. */
