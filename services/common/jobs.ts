@@ -101,6 +101,8 @@ export interface ScrapedNode {
   nodeName: string;
   outcome: NodeOutcome;
   body?: Buffer;
+  /** Hands the body's buffer back for reuse (the scraper's `BodyBuffers`): processing calls it once the body is parsed, and reads it no more. */
+  releaseBody?: () => void;
 }
 
 /** Queue `finalize`, id `finalize-<W>`: added delayed to the deadline, promoted when all nodes are in. */

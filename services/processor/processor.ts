@@ -171,13 +171,17 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
     if (scraped.body === undefined) throw new Error(`scrape of ${nodeName} is ok but carries no summary`);
     try {
       sets = parseSummary(scraped.body, { nodeName, receivedAtMs: outcome.receivedAtMs, checked: true }).metricSets;
-      // Dropped once parsed: the callers' frames hold `scraped` through their Redis round trips,
-      // and the body's memory (outside the heap) is freed only when its buffer is collected.
-      scraped.body = undefined;
     } catch (error) {
       if (!(error instanceof SummaryParseError)) throw error;
       record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: outcome.durationMs };
       deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
+    } finally {
+      // Parsed (into strings and numbers of its own) or rejected: the body is read no more. Its
+      // buffer goes back for the next fetch; the callers' frames hold `scraped` through their Redis
+      // round trips, so the reference is dropped too.
+      scraped.body = undefined;
+      scraped.releaseBody?.();
+      scraped.releaseBody = undefined;
     }
   }
   if (sets !== undefined && context !== undefined) {

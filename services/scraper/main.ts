@@ -34,6 +34,8 @@ export function kubeletClientFrom(get: ConfigReader): KubeletClient {
     insecure: source.insecure || get.boolean('kubelet-insecure-tls'),
     timeoutMs: get.number('kubelet-request-timeout'),
     maxResponseBytes: get.number('kubelet-max-response-bytes'),
+    // One per scrape in flight: each node's body is parsed before its scrape ends.
+    reusedBodyBuffers: get.number('scraper-concurrency'),
     ...(caPem ? { caPem } : {}),
     ...(bearerToken ? { bearerToken } : {}),
     ...(clientCertPem ? { clientCertPem } : {}),

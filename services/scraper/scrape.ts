@@ -28,8 +28,13 @@ export async function scrapeNode(job: NodeScrape, deps: ScrapeDeps): Promise<Scr
   }
   try {
     const fetched = await deps.fetchSummary(job.nodeName, `${job.kubeletUrl}${SUMMARY_PATH}`);
-    checkSummaryBody(fetched.body, job.nodeName, deps.maxResponseBytes);
-    return { ...base, outcome: { status: 'ok', bytes: fetched.body.length, durationMs: Math.round(fetched.latencyMs), receivedAtMs: fetched.receivedAtMs }, body: fetched.body };
+    try {
+      checkSummaryBody(fetched.body, job.nodeName, deps.maxResponseBytes);
+    } catch (error) {
+      fetched.release();
+      throw error;
+    }
+    return { ...base, outcome: { status: 'ok', bytes: fetched.body.length, durationMs: Math.round(fetched.latencyMs), receivedAtMs: fetched.receivedAtMs }, body: fetched.body, releaseBody: fetched.release };
   } catch (error) {
     const durationMs = deps.now() - started;
     if (error instanceof ScrapeError) return { ...base, outcome: { status: 'failed', reason: error.reason, message: error.message, durationMs } };

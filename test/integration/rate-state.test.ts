@@ -44,6 +44,8 @@ describe('processing and finalizing windows (real Redis)', () => {
 
   const deps = (): NodeProcessingDeps => ({ redis, keys, queues, stagingTtlMs: 10 * WINDOW_MS, logger: createLogger('test', 'silent'), enrich: DEFAULT_ENRICH_OPTIONS });
 
+  /** Bodies processing handed back (`releaseBody`), and whether any was read after. */
+  let bodiesReleased = 0;
   /** Window n's manifest (another node is expected too, so no window finalizes here), then the node's scrape of it. */
   async function scrape(n: number, ok: boolean): Promise<void> {
     const windowStartMs = windowMs(n);
@@ -52,9 +54,10 @@ describe('processing and finalizing windows (real Redis)', () => {
     const scrapedAtMs = windowStartMs + WINDOW_MS + 5000;
     const body = Buffer.from(renderer.render(node, scrapedAtMs));
     const scraped: ScrapedNode = ok
-      ? { windowStartMs, nodeName: node.name, outcome: { status: 'ok', bytes: body.length, durationMs: 3, receivedAtMs: scrapedAtMs }, body }
+      ? { windowStartMs, nodeName: node.name, outcome: { status: 'ok', bytes: body.length, durationMs: 3, receivedAtMs: scrapedAtMs }, body, releaseBody: () => (bodiesReleased++, body.fill(0)) }
       : { windowStartMs, nodeName: node.name, outcome: { status: 'failed', reason: 'refused', message: 'connection refused', durationMs: 1 } };
     await processScrape(scraped, deps());
+    assert.equal(scraped.body, undefined, 'processing lets go of the body');
   }
 
   const nodeCpuRate = async (n: number): Promise<number | undefined> => {
@@ -82,6 +85,8 @@ describe('processing and finalizing windows (real Redis)', () => {
     await scrape(3, true);
     assert.equal(await nodeCpuRate(3), next, 'a retried window computes against the same predecessor');
     assert.deepEqual(await keptWindows(), [windowMs(2), windowMs(3)]);
+    // Each body was overwritten with zeros as it was handed back: the rates above came from the summaries as sent.
+    assert.equal(bodiesReleased, 4, 'each ok scrape\'s body handed back once, after it was parsed');
   });
 
   it('finalizing fails, writing no summary and handing the window to no sink, when the sinks that must write it cannot be recorded', async () => {

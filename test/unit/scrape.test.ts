@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { ScrapeError } from '../../services/scraper/kubelet-client.js';
+import { after, before, describe, it } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeletClient, ScrapeError } from '../../services/scraper/kubelet-client.js';
 import { InFlightLimit, runScrapeJob, scrapeNode, type ScrapeDeps } from '../../services/scraper/scrape.js';
 import type { NodeRecord, NodeScrape } from '../../services/common/jobs.js';
 import { summaryFixture } from '../helpers.js';
@@ -14,7 +16,7 @@ describe('scrape handler', () => {
     const text = summaryFixture('telegraf_stats_summary.json');
     const result = await scrapeNode(job, deps(async (_node, url) => {
       askedUrl = url;
-      return { body: Buffer.from(text), receivedAtMs: 100_100, latencyMs: 12 };
+      return { body: Buffer.from(text), receivedAtMs: 100_100, latencyMs: 12, release: () => {} };
     }));
     assert.equal(askedUrl, 'https://10.0.0.1:10250/stats/summary');
     assert.deepEqual(result.outcome, { status: 'ok', bytes: Buffer.byteLength(text), durationMs: 12, receivedAtMs: 100_100 });
@@ -25,10 +27,12 @@ describe('scrape handler', () => {
       throw new ScrapeError('node1', 'unauthorized', 'HTTP 401');
     }));
     assert.deepEqual([refused.outcome.status, refused.outcome.status === 'failed' && refused.outcome.reason], ['failed', 'unauthorized']);
-    const binary = await scrapeNode(job, deps(async () => ({ body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), receivedAtMs: 1, latencyMs: 1 })));
+    let released = 0;
+    const binary = await scrapeNode(job, deps(async () => ({ body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), receivedAtMs: 1, latencyMs: 1, release: () => released++ })));
     assert.equal(binary.outcome.status === 'failed' && binary.outcome.reason, 'bad_summary');
     assert.match(binary.outcome.status === 'failed' ? binary.outcome.message : '', /not valid UTF-8/);
     assert.equal(binary.body, undefined, 'nothing is handed on');
+    assert.equal(released, 1, 'the rejected body\'s buffer is given back');
     const late = await scrapeNode(job, deps(async () => assert.fail('must not fetch'), 250_000));
     assert.equal(late.outcome.status === 'failed' && late.outcome.reason, 'too_late');
   });
@@ -92,5 +96,49 @@ describe('scrape job: its nodes at once', () => {
     assert.equal(most, 3);
     await assert.rejects(limit.run(async () => assert.fail('boom')), /boom/);
     assert.equal(await limit.run(async () => 7), 7, 'a failed run gives its slot back');
+  });
+});
+
+describe('kubelet client: response buffers reused', () => {
+  // A chunked response (no Content-Length, as kubelets answer) of `bytes`, written 16 KiB at a time.
+  const body = (bytes: number, fill: string): Buffer => Buffer.from(`{"node":{"nodeName":"${fill.repeat(Math.ceil(bytes / fill.length)).slice(0, bytes - 25)}"}}`);
+  let server: Server;
+  let url = '';
+  before(async () => {
+    server = createServer((request, response) => {
+      const bytes = Number(new URL(request.url!, 'http://x').searchParams.get('bytes'));
+      const data = body(bytes, request.url!.slice(-1));
+      response.writeHead(200, { 'content-type': 'application/json' });
+      for (let at = 0; at < data.length; at += 16_384) response.write(data.subarray(at, at + 16_384));
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stats/summary`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('bodies in use each have their own buffer; a released one is read into again; a body past the buffer grows it intact', async () => {
+    const client = new KubeletClient({ timeoutMs: 5000, maxResponseBytes: 1 << 20, reusedBodyBuffers: 2 });
+    try {
+      const [a, b] = await Promise.all([client.fetchSummary('a', `${url}?bytes=3000&a`), client.fetchSummary('b', `${url}?bytes=3000&b`)]);
+      assert.notEqual(a.body.buffer, b.body.buffer, 'two bodies at once never share a buffer');
+      assert.deepEqual([a.body, b.body], [body(3000, 'a'), body(3000, 'b')]);
+      a.release();
+      a.release();
+      assert.equal(client.bodyBuffers.freeCount, 1, 'given back once, however often released');
+      const c = await client.fetchSummary('c', `${url}?bytes=300000&c`);
+      assert.deepEqual(c.body, body(300_000, 'c'), 'read whole past the 64 KiB the buffer started with');
+      assert.deepEqual(b.body, body(3000, 'b'), 'a body not yet released is left as it was');
+      c.release();
+      const d = await client.fetchSummary('d', `${url}?bytes=200000&d`);
+      assert.equal(d.body.buffer, c.body.buffer, 'the grown buffer is reused');
+      assert.deepEqual(d.body, body(200_000, 'd'));
+      await assert.rejects(client.fetchSummary('e', `${url}?bytes=2000000&e`), (e: unknown) => e instanceof ScrapeError && e.reason === 'too_large');
+      d.release();
+      b.release();
+      assert.equal(client.bodyBuffers.freeCount, 2, 'no more kept than asked, the refused response\'s included');
+    } finally {
+      await client.close();
+    }
   });
 });
