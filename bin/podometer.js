@@ -4,11 +4,14 @@
 import { main } from '../dist/services/cli/main.js';
 
 main(process.argv.slice(2)).then(
+  // A failure exits at once: a role that could not start may still hold clients reconnecting to
+  // an unreachable Redis, which would keep the process running with nothing to do.
   (code) => {
+    if (code !== 0) process.exit(code);
     process.exitCode = code;
   },
   (error) => {
     console.error(error instanceof Error ? error.stack : error);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -39,6 +39,11 @@ export function topLevelHelp(): string {
   ].join('\n');
 }
 
+/** An error from the operating system, as Node reports one (`EADDRINUSE`, `EACCES`, `ENOENT`, ...). */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string' && typeof (error as NodeJS.ErrnoException).code === 'string';
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [roleName, ...rest] = argv;
   if (roleName === undefined || roleName === '--help' || roleName === '-h' || roleName === 'help') {
@@ -57,7 +62,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`podometer ${roleName}: ${error.message}\n\nRun "podometer ${roleName} --help" for the flags.`);
       return 2;
     }
-    if (error instanceof SummaryParseError) {
+    // A system error (an address taken, a file unreadable) is the operator's to fix, not a bug: its message, no stack.
+    if (error instanceof SummaryParseError || isSystemError(error)) {
       console.error(`podometer ${roleName}: ${error.message}`);
       return 1;
     }

@@ -124,8 +124,25 @@ export async function runRole(role: RoleDefinition, argv: readonly string[]): Pr
   if (!role.servesMetrics) problems.push(...authProblems(config.get, metricsAddress(config.get, role.name).host, '--metrics-address'));
   if (problems.length > 0) throw new ConfigError(problems);
   const runtime = openRuntime(config.get, role.name);
-  const started = await role.start(runtime, config.get);
-  const services = Array.isArray(started) ? started : [started];
-  if (!role.servesMetrics) services.push(await serveRoleMetrics(runtime, config.get, role.name));
+  const services: Service[] = [];
+  try {
+    const started = await role.start(runtime, config.get);
+    services.push(...(Array.isArray(started) ? started : [started]));
+    if (!role.servesMetrics) services.push(await serveRoleMetrics(runtime, config.get, role.name));
+  } catch (error) {
+    // A role that cannot start (its address taken, say) stops what it started and fails, rather
+    // than run on half-started, its Redis clients reconnecting forever and nothing served.
+    await abandonRuntime(runtime, services);
+    throw error;
+  }
   return runUntilSignal(runtime, services);
+}
+
+/** Stops what started, within the shutdown grace (Redis may be unreachable), then drops the Redis connections. */
+async function abandonRuntime(runtime: Runtime, services: readonly Service[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+  await Promise.race([closeRuntime(runtime, services).catch(() => undefined), grace]);
+  clearTimeout(timer);
+  for (const redis of [runtime.queueRedis, runtime.redis]) redis.disconnect();
 }

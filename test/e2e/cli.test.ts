@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -137,6 +139,21 @@ describe('podometer entry point', () => {
     assert.equal(code, 2);
     assert.match(stderr, /--sink "influxdb:http:\/\/127.0.0.1:8086\?dbb=k8s": unknown option "dbb"/);
     assert.match(stderr, /unknown option "bulkworkers"/);
+  });
+
+  it('a role that cannot start (its metrics address taken) says why in one line, stops what it started and exits 1', { timeout: 60_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+    try {
+      // Redis unreachable too: before, the role went on reconnecting to it forever, serving nothing.
+      const { code, stderr } = await podometer('processor', '--redis-url=redis://127.0.0.1:1', `--metrics-address=${address}`, '--log-level=error');
+      assert.equal(code, 1);
+      assert.match(stderr, new RegExp(`^podometer processor: listen EADDRINUSE: address already in use ${address}$`, 'm'));
+      assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+    } finally {
+      taken.close();
+    }
   });
 
   it('simulate rejects bad flags before starting anything', async () => {
