@@ -87,19 +87,38 @@ export const SHUTDOWN_GRACE_MS = 15_000;
 export async function runUntilSignal(runtime: Runtime, services: readonly Service[]): Promise<number> {
   const signal = await stopSignal();
   runtime.logger.info('stopping', { signal });
-  // A job unfinished at the deadline (or on a second signal) is not lost: its lock lapses and
-  // another worker runs it again.
-  const forced = new Promise<number>((resolve) => {
-    setTimeout(() => {
-      runtime.logger.warn('shutdown took too long; exiting', { graceMs: SHUTDOWN_GRACE_MS });
-      resolve(1);
-    }, SHUTDOWN_GRACE_MS).unref();
-    void stopSignal().then(() => resolve(1));
-  });
-  const code = await Promise.race([closeRuntime(runtime, services).then(() => 0), forced]);
+  // A second signal cuts the shutdown short.
+  const closed = await closeWithinGrace(runtime, services, stopSignal());
   // Reconnecting clients keep the event loop alive after a forced stop: leave now.
-  if (code !== 0) process.exit(code);
-  return code;
+  if (!closed) process.exit(1);
+  return 0;
+}
+
+/**
+ * Closes what started (`closeRuntime`), giving up after `SHUTDOWN_GRACE_MS` or when `cutShort`
+ * settles first; resolves whether everything closed. A job unfinished when it gives up is not
+ * lost: its lock lapses and another worker runs it again.
+ */
+async function closeWithinGrace(runtime: Runtime, services: readonly Service[], cutShort?: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      runtime.logger.warn('shutdown took too long; exiting', { graceMs: SHUTDOWN_GRACE_MS });
+      resolve(false);
+    }, SHUTDOWN_GRACE_MS);
+  });
+  const closing = closeRuntime(runtime, services).then(
+    () => true,
+    (error: unknown) => {
+      runtime.logger.warn('shutdown failed', { error: error instanceof Error ? error.message : String(error) });
+      return false;
+    },
+  );
+  try {
+    return await Promise.race([closing, late, ...(cutShort ? [cutShort.then(() => false)] : [])]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface RoleDefinition {
@@ -132,17 +151,8 @@ export async function runRole(role: RoleDefinition, argv: readonly string[]): Pr
   } catch (error) {
     // A role that cannot start (its address taken, say) stops what it started and fails, rather
     // than run on half-started, its Redis clients reconnecting forever and nothing served.
-    await abandonRuntime(runtime, services);
+    if (!(await closeWithinGrace(runtime, services))) for (const redis of [runtime.queueRedis, runtime.redis]) redis.disconnect();
     throw error;
   }
   return runUntilSignal(runtime, services);
-}
-
-/** Stops what started, within the shutdown grace (Redis may be unreachable), then drops the Redis connections. */
-async function abandonRuntime(runtime: Runtime, services: readonly Service[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
-  await Promise.race([closeRuntime(runtime, services).catch(() => undefined), grace]);
-  clearTimeout(timer);
-  for (const redis of [runtime.queueRedis, runtime.redis]) redis.disconnect();
 }

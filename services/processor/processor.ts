@@ -181,7 +181,6 @@ function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState
       // round trips, so the reference is dropped too.
       scraped.body = undefined;
       scraped.releaseBody?.();
-      scraped.releaseBody = undefined;
     }
   }
   if (sets !== undefined && context !== undefined) {

@@ -44,7 +44,7 @@ describe('processing and finalizing windows (real Redis)', () => {
 
   const deps = (): NodeProcessingDeps => ({ redis, keys, queues, stagingTtlMs: 10 * WINDOW_MS, logger: createLogger('test', 'silent'), enrich: DEFAULT_ENRICH_OPTIONS });
 
-  /** Bodies processing handed back (`releaseBody`), and whether any was read after. */
+  /** Bodies processing handed back (`releaseBody`); each is zeroed as it is, so a body read after would not parse. */
   let bodiesReleased = 0;
   /** Window n's manifest (another node is expected too, so no window finalizes here), then the node's scrape of it. */
   async function scrape(n: number, ok: boolean): Promise<void> {
