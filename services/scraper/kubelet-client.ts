@@ -7,7 +7,8 @@
  * reported for its window as `timeout`, `refused`, `unauthorized`, ... and never blocks others.
  */
 import { createSecureContext } from 'node:tls';
-import { Agent, errors as undiciErrors, request } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 
 export type ScrapeFailureReason =
   | 'timeout'
@@ -131,69 +132,145 @@ export class KubeletClient {
     });
   }
 
-  async fetchSummary(nodeName: string, url: string): Promise<FetchedSummary> {
-    const started = performance.now();
-    // One deadline for headers and body. Not AbortSignal.timeout: its timer cannot be cleared, so
-    // every request's signal lived (and fired, building a DOMException) for the whole timeout.
-    const abort = new AbortController();
-    const deadline = setTimeout(() => abort.abort(), this.options.timeoutMs);
-    let buffer: Buffer | undefined;
-    try {
-      const response = await request(url, {
-        dispatcher: this.agent,
-        method: 'GET',
-        signal: abort.signal,
-        headers: {
-          accept: 'application/json',
-          ...(this.options.bearerToken ? { authorization: `Bearer ${this.options.bearerToken}` } : {}),
-        },
-      });
-      if (response.statusCode !== 200) {
-        const text = (await response.body.text().catch(() => '')).slice(0, 200);
-        const reason: ScrapeFailureReason =
-          response.statusCode === 401 ? 'unauthorized' : response.statusCode === 403 ? 'forbidden' : 'http_error';
-        throw new ScrapeError(nodeName, reason, `HTTP ${response.statusCode}: ${text.trim()}`);
-      }
-      const declared = Number(response.headers['content-length'] ?? NaN);
-      if (declared > this.options.maxResponseBytes) {
-        response.body.destroy();
-        throw new ScrapeError(nodeName, 'too_large', `response of ${declared} bytes exceeds the ${this.options.maxResponseBytes}-byte limit`);
-      }
-      buffer = this.bodyBuffers.take(Number.isFinite(declared) ? declared : INITIAL_BODY_BYTES);
-      let size = 0;
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        if (size + chunk.length > this.options.maxResponseBytes) {
-          response.body.destroy();
-          throw new ScrapeError(nodeName, 'too_large', `response exceeds the ${this.options.maxResponseBytes}-byte limit`);
-        }
-        if (size + chunk.length > buffer.length) {
-          const larger = this.bodyBuffers.take(Math.min(this.options.maxResponseBytes, Math.max(2 * buffer.length, size + chunk.length)));
-          buffer.copy(larger, 0, 0, size);
-          this.bodyBuffers.give(buffer);
-          buffer = larger;
-        }
-        chunk.copy(buffer, size);
-        size += chunk.length;
-      }
-      let owned: Buffer | undefined = buffer;
-      buffer = undefined;
-      // Once only: a buffer given back twice would be read into by two fetches at once.
-      const release = (): void => {
-        if (owned !== undefined) this.bodyBuffers.give(owned);
-        owned = undefined;
-      };
-      return { body: owned.subarray(0, size), receivedAtMs: Date.now(), latencyMs: performance.now() - started, release };
-    } catch (error) {
-      if (buffer !== undefined) this.bodyBuffers.give(buffer);
-      throw classify(nodeName, error, abort.signal.aborted);
-    } finally {
-      clearTimeout(deadline);
-    }
+  /**
+   * GET `url` (a kubelet's `/stats/summary`) into one of `bodyBuffers`. One deadline
+   * (`timeoutMs`) covers the connection, the headers and the body; a body past
+   * `maxResponseBytes` is cut off as it streams.
+   */
+  fetchSummary(nodeName: string, url: string): Promise<FetchedSummary> {
+    const target = new URL(url);
+    return new Promise((resolve, reject) => {
+      const response = new SummaryResponse(nodeName, this.options.maxResponseBytes, this.bodyBuffers, resolve, reject);
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (this.options.bearerToken) headers.authorization = `Bearer ${this.options.bearerToken}`;
+      response.startDeadline(this.options.timeoutMs);
+      this.agent.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers }, response);
+    });
   }
 
   /** Closes every connection; a second call does nothing (undici's Agent throws on one). */
   async close(): Promise<void> {
     if (!this.agent.closed) await this.agent.close();
+  }
+}
+
+/** A non-200 response's body is quoted in the error up to this many characters. */
+const ERROR_TEXT_CHARS = 200;
+
+/**
+ * One summary request, as undici's dispatch handler: the body is copied straight from the socket's
+ * chunks into a reused buffer. Through `request()` each chunk went through a Readable stream and an
+ * async iterator as well; against the simulator's kubelets a fetch over a kept connection cost
+ * ~0.47 ms of the scraper's CPU that way and ~0.35 ms this way (medians of 14 alternating rounds of
+ * 200 kubelets, 58 KiB each; throwaway).
+ *
+ * The promise settles once: with the body (`onResponseEnd`), or with a ScrapeError. A buffer taken
+ * is handed back on every failure.
+ */
+class SummaryResponse implements Dispatcher.DispatchHandler {
+  private readonly startedMs = performance.now();
+  private controller: Dispatcher.DispatchController | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private timedOut = false;
+  private settled = false;
+  private statusCode = 0;
+  /** The first characters of a non-200 response's body. */
+  private errorText = '';
+  private buffer: Buffer | undefined;
+  private size = 0;
+
+  constructor(
+    private readonly nodeName: string,
+    private readonly maxResponseBytes: number,
+    private readonly buffers: BodyBuffers,
+    private readonly resolve: (fetched: FetchedSummary) => void,
+    private readonly reject: (error: ScrapeError) => void,
+  ) {}
+
+  /** Past `timeoutMs` the request is aborted (or, not yet on a connection, failed at once and aborted when it gets one). */
+  startDeadline(timeoutMs: number): void {
+    this.deadline = setTimeout(() => {
+      this.timedOut = true;
+      const error = new ScrapeError(this.nodeName, 'timeout', `no complete response within ${timeoutMs} ms`);
+      if (this.controller) this.controller.abort(error);
+      else this.fail(error);
+    }, timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new ScrapeError(this.nodeName, 'timeout', 'aborted after the deadline'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.statusCode = statusCode;
+    if (statusCode !== 200) return;
+    const declared = Number(headers['content-length'] ?? NaN);
+    if (declared > this.maxResponseBytes) {
+      controller.abort(new ScrapeError(this.nodeName, 'too_large', `response of ${declared} bytes exceeds the ${this.maxResponseBytes}-byte limit`));
+      return;
+    }
+    this.buffer = this.buffers.take(Number.isFinite(declared) ? declared : INITIAL_BODY_BYTES);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.statusCode !== 200) {
+      if (this.errorText.length < ERROR_TEXT_CHARS) this.errorText += chunk.toString('utf8', 0, Math.min(chunk.length, ERROR_TEXT_CHARS));
+      return;
+    }
+    let buffer = this.buffer!;
+    const size = this.size;
+    if (size + chunk.length > this.maxResponseBytes) {
+      controller.abort(new ScrapeError(this.nodeName, 'too_large', `response exceeds the ${this.maxResponseBytes}-byte limit`));
+      return;
+    }
+    if (size + chunk.length > buffer.length) {
+      const larger = this.buffers.take(Math.min(this.maxResponseBytes, Math.max(2 * buffer.length, size + chunk.length)));
+      buffer.copy(larger, 0, 0, size);
+      this.buffers.give(buffer);
+      this.buffer = buffer = larger;
+    }
+    chunk.copy(buffer, size);
+    this.size = size + chunk.length;
+  }
+
+  onResponseEnd(): void {
+    if (this.statusCode !== 200) {
+      const reason: ScrapeFailureReason = this.statusCode === 401 ? 'unauthorized' : this.statusCode === 403 ? 'forbidden' : 'http_error';
+      this.fail(new ScrapeError(this.nodeName, reason, `HTTP ${this.statusCode}: ${this.errorText.slice(0, ERROR_TEXT_CHARS).trim()}`));
+      return;
+    }
+    if (this.settled) return this.giveBack();
+    this.settle();
+    let owned = this.buffer;
+    this.buffer = undefined;
+    // Once only: a buffer given back twice would be read into by two fetches at once.
+    const release = (): void => {
+      if (owned !== undefined) this.buffers.give(owned);
+      owned = undefined;
+    };
+    this.resolve({ body: owned!.subarray(0, this.size), receivedAtMs: Date.now(), latencyMs: performance.now() - this.startedMs, release });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(classify(this.nodeName, error, this.timedOut));
+  }
+
+  private fail(error: ScrapeError): void {
+    this.giveBack();
+    if (this.settled) return;
+    this.settle();
+    this.reject(error);
+  }
+
+  private giveBack(): void {
+    if (this.buffer !== undefined) this.buffers.give(this.buffer);
+    this.buffer = undefined;
+  }
+
+  private settle(): void {
+    this.settled = true;
+    clearTimeout(this.deadline);
   }
 }
 

@@ -106,9 +106,17 @@ describe('kubelet client: response buffers reused', () => {
   let url = '';
   before(async () => {
     server = createServer((request, response) => {
-      const bytes = Number(new URL(request.url!, 'http://x').searchParams.get('bytes'));
+      const query = new URL(request.url!, 'http://x').searchParams;
+      const bytes = Number(query.get('bytes'));
       const data = body(bytes, request.url!.slice(-1));
+      if (query.has('status')) {
+        response.writeHead(Number(query.get('status')), { 'content-type': 'text/plain' });
+        response.end(`Internal Error: ${'x'.repeat(bytes)}`);
+        return;
+      }
       response.writeHead(200, { 'content-type': 'application/json' });
+      // Part of the body, then nothing: a kubelet that stalls mid-response.
+      if (query.has('stall')) return void response.write(data.subarray(0, 20_000));
       for (let at = 0; at < data.length; at += 16_384) response.write(data.subarray(at, at + 16_384));
       response.end();
     });
@@ -137,6 +145,24 @@ describe('kubelet client: response buffers reused', () => {
       d.release();
       b.release();
       assert.equal(client.bodyBuffers.freeCount, 2, 'no more kept than asked, the refused response\'s included');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a body that stalls past the deadline fails as timeout and gives its buffer back; an error status quotes the start of its body', async () => {
+    const client = new KubeletClient({ timeoutMs: 300, maxResponseBytes: 1 << 20, reusedBodyBuffers: 2 });
+    try {
+      const started = Date.now();
+      await assert.rejects(client.fetchSummary('s', `${url}?bytes=100000&stall&s`), (e: unknown) => e instanceof ScrapeError && e.reason === 'timeout');
+      assert.ok(Date.now() - started < 2000, 'failed at the deadline, not at an idle timeout');
+      assert.equal(client.bodyBuffers.freeCount, 1, 'the half-read body\'s buffer is back');
+      await assert.rejects(client.fetchSummary('h', `${url}?bytes=5000&status=500&h`), (e: unknown) => {
+        assert.ok(e instanceof ScrapeError && e.reason === 'http_error');
+        assert.match(e.message, /HTTP 500: Internal Error: x+$/);
+        assert.ok(e.message.length < 300, 'the body is quoted, not copied whole');
+        return true;
+      });
     } finally {
       await client.close();
     }
