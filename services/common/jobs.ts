@@ -169,6 +169,8 @@ export interface WindowSummary {
   rateSkips: Record<string, number>;
   /** CPU the scrapers spent parsing, processing and encoding the window's nodes (ms; the sum of their records' `processingCpuMs`). */
   processingCpuMs?: number;
+  /** Pods a kubelet reported that the API server binds to another node: left out of that kubelet's node (the bound node's report counts). */
+  podsBoundElsewhere?: number;
 }
 
 /**
@@ -177,4 +179,10 @@ export interface WindowSummary {
  * the node's summary, processes it and encodes what is staged; the garbage collector's helper
  * threads are counted when they run during it. What the bench sets against its limit.
  */
-export type NodeRecord = NodeOutcome & { metricSets?: number; rateSkips?: Record<string, number>; processingCpuMs?: number };
+export type NodeRecord = NodeOutcome & {
+  metricSets?: number;
+  rateSkips?: Record<string, number>;
+  processingCpuMs?: number;
+  /** Pods (`namespace/name`) in the node's summary that the API server binds to another node (-> that node): not counted from this node. */
+  podsBoundElsewhere?: Record<string, string>;
+};

@@ -106,6 +106,8 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     namespaceMeta: `${metaRoot}namespaces`,
     podsOnNode: (nodeName: string): string => `${metaRoot}pods:${nodeName}`,
     podsOnNodePattern: `${metaRoot}pods:*`,
+    /** Hash: `namespace/name` -> the node the API server binds the pod to (pods bound to a node only). */
+    podNodes: `${metaRoot}pod-nodes`,
     windowManifest: (windowStartMs: number): string => `${window(windowStartMs)}:manifest`,
     windowSets: (windowStartMs: number): string => `${window(windowStartMs)}${SETS}`,
     windowLong: (windowStartMs: number): string => `${window(windowStartMs)}${LONG}`,

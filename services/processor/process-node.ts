@@ -6,6 +6,7 @@
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import { rateSampleEntry, type RateSampleEntry } from '../common/batch-codec.js';
 import type { MetricSet } from '../common/metric-set.js';
+import { LABEL } from '../common/metrics.js';
 import { aggregatePods, enrichNode, nodePartial, type NodePartial } from './aggregate.js';
 import { enrichPods, type EnrichOptions } from './enrich.js';
 import { applyRates, type RateSkipReason } from './rates.js';
@@ -30,6 +31,38 @@ const isEmpty = (values: MetricSet['values']): boolean => {
   for (const _name in values) return false;
   return true;
 };
+
+/** A pod's name as the scheduler publishes its binding (`namespace/name`; keys.podNodes). */
+export const podBindingField = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+const podOf = (set: MetricSet): string | undefined =>
+  set.type === 'pod' || set.type === 'pod_container' ? podBindingField(set.labels[LABEL.namespaceName] ?? '', set.labels[LABEL.podName] ?? '') : undefined;
+
+/** The pods (`namespace/name`) the summary reports that the API server does not list on this node. */
+export function podsNotListed(sets: readonly MetricSet[], listed: readonly PodMeta[]): string[] {
+  const onNode = new Set(listed.map((pod) => podBindingField(pod.namespace, pod.name)));
+  const unlisted: string[] = [];
+  for (const set of sets) {
+    if (set.type !== 'pod') continue;
+    const pod = podOf(set)!;
+    if (!onNode.has(pod)) unlisted.push(pod);
+  }
+  return unlisted;
+}
+
+/**
+ * `sets` without the sets of `pods` (`namespace/name`) and their containers. For a pod the API
+ * server binds to another node: that node's report of it is the one counted (a kubelet still
+ * reporting a pod that moved, as a StatefulSet's pod does when its old node comes back, would
+ * otherwise add it twice to its namespace and the cluster, and its staged sets would shadow the
+ * current ones).
+ */
+export function withoutPods(sets: readonly MetricSet[], pods: ReadonlySet<string>): MetricSet[] {
+  return sets.filter((set) => {
+    const pod = podOf(set);
+    return pod === undefined || !pods.has(pod);
+  });
+}
 
 /** `sets` are the parsed summary (modified in place and returned with stubs added). */
 export function processNode(sets: MetricSet[], previous: readonly MetricSet[], context: NodeContext, options: EnrichOptions): NodeResult {

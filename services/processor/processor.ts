@@ -26,7 +26,7 @@ import type { PipelineQueues } from '../common/queues.js';
 import { execOrThrow } from '../common/redis.js';
 import { rollUp, type NodePartial } from './aggregate.js';
 import type { EnrichOptions } from './enrich.js';
-import { processNode } from './process-node.js';
+import { podsNotListed, processNode, withoutPods } from './process-node.js';
 
 /** The pipeline's Redis state, as both processing and finalizing use it. */
 export interface PipelineStateDeps {
@@ -131,10 +131,11 @@ type NodeState = Awaited<ReturnType<typeof readNodeState>>;
 /**
  * Processes one node's scrape of one window (its summary, or why there is none). Returns what it
  * recorded for the node. Everything is read from Redis first, so the summary is parsed, processed
- * and encoded without an await in between, in `processAndStage`: a local of an async function
- * stays reachable across every later await (V8 keeps the suspended function's whole register
- * file, dead values included), so the parsed summary and its metric sets must not be locals here,
- * or they are held through the staging round trip and promoted to the old generation.
+ * and encoded without an await in between (but for the rare lookup in `parseAndProcess`): a local
+ * of an async function stays reachable across every later await (V8 keeps the suspended
+ * function's whole register file, dead values included), so the parsed summary and its metric
+ * sets must not be locals here, or they are held through the staging round trip and promoted to
+ * the old generation.
  */
 export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDeps): Promise<NodeRecord> {
   const { keys } = deps;
@@ -142,9 +143,7 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   let state: NodeState | undefined = await readNodeState(deps, nodeName, windowStartMs, scraped.outcome.status === 'ok');
   const { manifest, finalized } = state;
   const staging = deps.redis.multi();
-  const cpuBefore = process.cpuUsage();
-  const record = processAndStage(scraped, state, staging, deps);
-  if (record.metricSets !== undefined) record.processingCpuMs = cpuMsSince(cpuBefore);
+  const record = await parseAndProcess(scraped, state, staging, deps);
   state = undefined; // nor the node's pods and rate samples (~30 KB of strings)
   if (finalized) {
     deps.logger.warn('node arrived after its window was finalized; not counted', { windowStartMs, nodeName });
@@ -161,38 +160,90 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   return record;
 }
 
-/** Parses, processes and encodes one scrape (no await), queueing its staging writes on `staging`; returns the node's record. */
-function processAndStage(scraped: ScrapedNode, { finalized, context }: NodeState, staging: ChainableCommander, deps: NodeProcessingDeps): NodeRecord {
+/**
+ * Parses, processes and encodes one scrape, queueing its staging writes on `staging`. Its own
+ * async function, so that the parsed summary is a local of a frame that is gone before the
+ * staging round trip. It awaits only for a summary reporting pods the API server does not list on
+ * the node (one HMGET of where they are bound).
+ */
+async function parseAndProcess(scraped: ScrapedNode, state: NodeState, staging: ChainableCommander, deps: NodeProcessingDeps): Promise<NodeRecord> {
+  let cpuBefore = process.cpuUsage();
+  const parsed = parseScrape(scraped, state, deps);
+  const parseCpuMs = cpuMsSince(cpuBefore);
+  let boundElsewhere: Record<string, string> = {};
+  if (parsed.unlistedPods.length > 0) {
+    // Pods on no node (deleted, or not yet published) stay counted here.
+    const boundTo = await deps.redis.hmget(deps.keys.podNodes, ...parsed.unlistedPods);
+    boundElsewhere = Object.fromEntries(parsed.unlistedPods.flatMap((pod, i) => (boundTo[i] && boundTo[i] !== scraped.nodeName ? [[pod, boundTo[i]!]] : [])));
+  }
+  cpuBefore = process.cpuUsage();
+  const record = processAndStage(scraped, parsed, state, staging, deps, boundElsewhere);
+  if (record.metricSets !== undefined) record.processingCpuMs = parseCpuMs + cpuMsSince(cpuBefore);
+  return record;
+}
+
+/** A node's summary parsed, with the node's pods as the API server lists them. */
+interface ParsedScrape {
+  /** The outcome, or `bad_summary` if the summary did not parse. */
+  record: NodeRecord;
+  /** The summary's sets; none if it failed or did not parse. */
+  sets: MetricSet[] | undefined;
+  pods: PodMeta[];
+  /** Pods (`namespace/name`) in the summary that the API server does not list on this node. */
+  unlistedPods: string[];
+}
+
+/** Parses the scrape's summary (no await) and hands its buffer back. */
+function parseScrape(scraped: ScrapedNode, { context }: NodeState, deps: NodeProcessingDeps): ParsedScrape {
+  const { windowStartMs, nodeName, outcome } = scraped;
+  const parsed: ParsedScrape = { record: outcome, sets: undefined, pods: [], unlistedPods: [] };
+  if (outcome.status !== 'ok') return parsed;
+  if (scraped.body === undefined) throw new Error(`scrape of ${nodeName} is ok but carries no summary`);
+  try {
+    parsed.sets = parseSummary(scraped.body, { nodeName, receivedAtMs: outcome.receivedAtMs, checked: true }).metricSets;
+  } catch (error) {
+    if (!(error instanceof SummaryParseError)) throw error;
+    parsed.record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: outcome.durationMs };
+    deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
+  } finally {
+    // Parsed (into strings and numbers of its own) or rejected: the body is read no more. Its
+    // buffer goes back for the next fetch; the callers' frames hold `scraped` through their Redis
+    // round trips, so the reference is dropped too.
+    scraped.body = undefined;
+    scraped.releaseBody?.();
+  }
+  if (parsed.sets !== undefined && context !== undefined) {
+    parsed.pods = context.podsText ? (JSON.parse(context.podsText) as PodMeta[]) : [];
+    parsed.unlistedPods = podsNotListed(parsed.sets, parsed.pods);
+  }
+  return parsed;
+}
+
+/**
+ * Processes and encodes a parsed scrape (no await), queueing its staging writes on `staging`;
+ * returns the node's record. `boundElsewhere`: pods (`namespace/name`) the API server binds to
+ * another node (-> that node), left out.
+ */
+function processAndStage(scraped: ScrapedNode, parsed: ParsedScrape, { finalized, context }: NodeState, staging: ChainableCommander, deps: NodeProcessingDeps, boundElsewhere: Record<string, string>): NodeRecord {
   const { keys } = deps;
   const { windowStartMs, nodeName, outcome } = scraped;
-  let record: NodeRecord = outcome;
-  let sets: MetricSet[] | undefined;
-  if (outcome.status === 'ok') {
-    if (scraped.body === undefined) throw new Error(`scrape of ${nodeName} is ok but carries no summary`);
-    try {
-      sets = parseSummary(scraped.body, { nodeName, receivedAtMs: outcome.receivedAtMs, checked: true }).metricSets;
-    } catch (error) {
-      if (!(error instanceof SummaryParseError)) throw error;
-      record = { status: 'failed', reason: 'bad_summary', message: error.message, durationMs: outcome.durationMs };
-      deps.logger.warn('kubelet summary rejected', { node: nodeName, windowStartMs, error: error.message });
-    } finally {
-      // Parsed (into strings and numbers of its own) or rejected: the body is read no more. Its
-      // buffer goes back for the next fetch; the callers' frames hold `scraped` through their Redis
-      // round trips, so the reference is dropped too.
-      scraped.body = undefined;
-      scraped.releaseBody?.();
-    }
-  }
+  let { record, sets } = parsed;
   if (sets !== undefined && context !== undefined) {
-    const { podsText, nodeText, rateWindows, previousSample, namespaces } = context;
+    const { nodeText, rateWindows, previousSample, namespaces } = context;
+    const leftOut = Object.keys(boundElsewhere);
+    if (leftOut.length > 0) {
+      sets = withoutPods(sets, new Set(leftOut));
+      deps.logger.warn('kubelet reports pods the API server binds to another node; not counted from this node', { node: nodeName, windowStartMs, pods: boundElsewhere });
+    }
     const previous = previousSample === null ? [] : unpackMetricSets(previousSample);
     const result = processNode(sets, previous, {
       nodeName,
       node: nodeText ? (JSON.parse(nodeText) as NodeMeta) : undefined,
-      pods: podsText ? (JSON.parse(podsText) as PodMeta[]) : [],
+      pods: parsed.pods,
       namespaces,
     }, deps.enrich);
     record = { ...outcome, metricSets: result.sets.length, rateSkips: result.skipped };
+    if (leftOut.length > 0) record.podsBoundElsewhere = boundElsewhere;
     const stale = rateWindows.filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
     // Packed: ~11 KB of JSON at 30 pods, ~2.7 KB packed (two are kept per node).
     staging.hset(keys.rateState(nodeName), String(windowStartMs), packRateSample(result.rateSample));
@@ -254,7 +305,9 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
   let okNodes = 0;
   let metricSets = rollups.length;
   let processingCpuMs = 0;
+  let podsBoundElsewhere = 0;
   for (const [node, record] of outcomes) {
+    podsBoundElsewhere += Object.keys(record.podsBoundElsewhere ?? {}).length;
     if (record.status === 'ok') okNodes++;
     else failedNodes[node] = `${record.reason}: ${record.message}`;
     metricSets += record.metricSets ?? 0;
@@ -276,6 +329,7 @@ export async function finalizeWindow(windowStartMs: number, deps: FinalizeDeps):
     rateSkips,
     processingCpuMs: Math.round(processingCpuMs * 1000) / 1000,
   };
+  if (podsBoundElsewhere > 0) summary.podsBoundElsewhere = podsBoundElsewhere;
   // A sink whose backlog is full (down for long) does not get this window; the drop is counted.
   const accepting: string[] = [];
   const full: { sink: string; waiting: number }[] = [];

@@ -45,6 +45,11 @@ export class ClusterMetadata {
   private readonly deletedNodes = new Set<string>();
   private readonly dirtyNamespaces = new Set<string>();
   private readonly deletedNamespaces = new Set<string>();
+  /** Pods (`namespace/name`) whose node binding is to be written, and those whose binding is to be removed. */
+  private readonly dirtyBindings = new Set<string>();
+  private readonly removedBindings = new Set<string>();
+  /** Set by markAllDirty: the published bindings are replaced (pods deleted while no scheduler ran would stay in them). */
+  private replaceBindings = false;
 
   constructor(private readonly addressing: KubeletAddressing) {}
 
@@ -65,6 +70,7 @@ export class ClusterMetadata {
     const key = `${pod.namespace}/${pod.name}`;
     const before = this.pods.get(key);
     if (before && before.nodeName !== pod.nodeName) this.removeFromNode(before, key);
+    if (before?.nodeName !== pod.nodeName) this.markBinding(key, pod.nodeName);
     this.pods.set(key, pod);
     if (pod.nodeName) {
       let onNode = this.podsByNode.get(pod.nodeName);
@@ -80,6 +86,13 @@ export class ClusterMetadata {
     if (!before) return;
     this.pods.delete(key);
     this.removeFromNode(before, key);
+    this.markBinding(key, '');
+  }
+
+  /** The pod's binding is to be published: written for a node, removed for none (''). */
+  private markBinding(podKey: string, nodeName: string): void {
+    (nodeName ? this.dirtyBindings : this.removedBindings).add(podKey);
+    (nodeName ? this.removedBindings : this.dirtyBindings).delete(podKey);
   }
 
   upsertNamespace(namespace: NamespaceMeta): void {
@@ -110,12 +123,16 @@ export class ClusterMetadata {
     for (const name of this.nodes.keys()) this.dirtyNodes.add(name);
     for (const name of this.podsByNode.keys()) this.dirtyPodNodes.add(name);
     for (const name of this.namespaces.keys()) this.dirtyNamespaces.add(name);
+    for (const [key, pod] of this.pods) if (pod.nodeName) this.dirtyBindings.add(key);
+    this.removedBindings.clear();
+    this.replaceBindings = true;
   }
 
   /**
    * Writes what changed since the last publish to Redis, `PUBLISH_BATCH` writes per pipeline (all
    * 10,000 nodes' pod lists in one pipeline raised the scheduler's peak RSS by ~0.4 GiB);
    * metadata keys expire if never refreshed. If Redis fails, what was not written is marked again.
+   * Returns the writes it queued (a pod list, a node, a namespace, a batch of pod bindings).
    */
   async publish(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
     const nodes = drain(this.dirtyNodes);
@@ -123,6 +140,11 @@ export class ClusterMetadata {
     const namespaces = drain(this.dirtyNamespaces);
     const deletedNamespaces = drain(this.deletedNamespaces);
     const podNodes = drain(this.dirtyPodNodes);
+    const bindings = drain(this.dirtyBindings);
+    const removedBindings = drain(this.removedBindings);
+    let bindingWrites = 0;
+    const replaceBindings = this.replaceBindings;
+    this.replaceBindings = false;
     let pipeline = redis.pipeline();
     /** Sends the pipeline once it holds `PUBLISH_BATCH` writes (`atEnd`: whatever it holds). */
     const send = async (atEnd = false): Promise<void> => {
@@ -152,6 +174,28 @@ export class ClusterMetadata {
         else pipeline.set(keys.podsOnNode(nodeName), JSON.stringify([...onNode.values()]), 'PX', ttlMs);
         await send();
       }
+      // Where each pod is bound (processing leaves out a pod a kubelet reports but the API server
+      // binds elsewhere), PUBLISH_BATCH fields per command. While they are replaced, a pod not yet
+      // written again is found on no node, so it is counted where it is reported.
+      if (replaceBindings) {
+        pipeline.del(keys.podNodes);
+        bindingWrites++;
+      }
+      for (let i = 0; i < bindings.length; i += PUBLISH_BATCH) {
+        const fields = bindings.slice(i, i + PUBLISH_BATCH).flatMap((key) => {
+          const nodeName = this.pods.get(key)?.nodeName;
+          return nodeName ? [key, nodeName] : [];
+        });
+        if (fields.length === 0) continue;
+        pipeline.hset(keys.podNodes, ...fields);
+        bindingWrites++;
+        await send();
+      }
+      for (let i = 0; i < removedBindings.length; i += PUBLISH_BATCH) {
+        pipeline.hdel(keys.podNodes, ...removedBindings.slice(i, i + PUBLISH_BATCH));
+        bindingWrites++;
+        await send();
+      }
       await send(true);
     } catch (error) {
       // Writes are idempotent: mark everything of this publish again, unless it changed since.
@@ -160,9 +204,13 @@ export class ClusterMetadata {
       for (const name of namespaces) if (this.namespaces.has(name)) this.dirtyNamespaces.add(name);
       for (const name of deletedNamespaces) if (!this.namespaces.has(name)) this.deletedNamespaces.add(name);
       for (const name of podNodes) this.dirtyPodNodes.add(name);
+      if (replaceBindings) this.replaceBindings = true;
+      for (const key of [...bindings, ...removedBindings]) {
+        if (!this.dirtyBindings.has(key) && !this.removedBindings.has(key)) this.markBinding(key, this.pods.get(key)?.nodeName ?? '');
+      }
       throw error;
     }
-    return nodes.length + deletedNodes.length + namespaces.length + deletedNamespaces.length + podNodes.length;
+    return nodes.length + deletedNodes.length + namespaces.length + deletedNamespaces.length + podNodes.length + bindingWrites;
   }
 
   /**

@@ -56,12 +56,15 @@ describe('metadata publishing (real Redis)', () => {
       pipeline.exec = () => (sent.push(pipeline.length), exec());
       return pipeline;
     };
-    const writes = nodes + 1 + nodes;
+    // Nodes, the namespace, pod lists, and the pods' bindings PUBLISH_BATCH to a write.
+    const writes = nodes + 1 + nodes + Math.ceil((2 * nodes) / PUBLISH_BATCH);
     assert.equal(await metadata.publish(counting, keys, TTL_MS), writes);
     assert.deepEqual(sent, [PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, writes - 4 * PUBLISH_BATCH], 'writes per pipeline');
     assert.equal(await redis.hlen(keys.nodeMeta), nodes);
     assert.equal(JSON.parse((await redis.hget(keys.nodeMeta, `node-${nodes - 1}`))!).uid, `uid-node-${nodes - 1}`);
     assert.deepEqual(JSON.parse((await redis.hget(keys.namespaceMeta, 'default'))!), { name: 'default', uid: 'ns-uid' });
+    assert.equal(await redis.hlen(keys.podNodes), 2 * nodes, 'every pod\'s binding');
+    assert.equal(await redis.hget(keys.podNodes, `default/node-${nodes - 1}-b`), `node-${nodes - 1}`);
     const podLists = await redis.mget(Array.from({ length: nodes }, (_, i) => keys.podsOnNode(`node-${i}`)));
     podLists.forEach((list, i) => {
       assert.deepEqual((JSON.parse(list ?? '[]') as PodMeta[]).map((p) => p.name), [`node-${i}-a`, `node-${i}-b`], `pods of node-${i}`);
@@ -94,7 +97,8 @@ describe('metadata publishing (real Redis)', () => {
     await metadata.publish(redis, keys, TTL_MS);
     metadata.deleteNode('node-0');
     for (const pod of ['a', 'b']) metadata.deletePod('default', `node-0-${pod}`);
-    assert.equal(await metadata.publish(redis, keys, TTL_MS), 2, 'the node and its pod list');
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 3, 'the node, its pod list and its pods\' bindings');
+    assert.deepEqual(await redis.hmget(keys.podNodes, 'default/node-0-a', 'default/node-1-a'), [null, 'node-1'], 'a deleted pod is bound nowhere');
     assert.equal(await redis.exists(keys.podsOnNode('node-0')), 0, 'no list for a node without pods');
     assert.equal(await redis.hexists(keys.nodeMeta, 'node-0'), 0);
     assert.equal(await metadata.renewPodLists(redis, keys, TTL_MS), 0, 'nothing lost: only node-1 has a list to renew');
@@ -103,8 +107,9 @@ describe('metadata publishing (real Redis)', () => {
     // The node comes back with a pod: its list is written again.
     metadata.upsertNode(node('node-0', 0));
     metadata.upsertPod(podMeta({ metadata: { namespace: 'default', name: 'node-0-c', uid: 'node-0-c-uid' }, spec: { nodeName: 'node-0', containers: [{ name: 'c' }] }, status: { phase: 'Running' } }));
-    assert.equal(await metadata.publish(redis, keys, TTL_MS), 2);
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 3);
     assert.deepEqual((JSON.parse((await redis.get(keys.podsOnNode('node-0')))!) as PodMeta[]).map((p) => p.name), ['node-0-c']);
+    assert.equal(await redis.hget(keys.podNodes, 'default/node-0-c'), 'node-0');
   });
 
   it('loses nothing when Redis fails: the next publish writes what the failed one did not', async () => {
@@ -116,10 +121,26 @@ describe('metadata publishing (real Redis)', () => {
     unreachable.disconnect();
     assert.equal(await redis.hlen(keys.nodeMeta), 0);
     metadata.deletePod('default', 'node-2-b');
-    assert.equal(await metadata.publish(redis, keys, TTL_MS), 3 + 1 + 3);
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 3 + 1 + 3 + 2, 'nodes, namespace, pod lists, one write of bindings and one removal');
+    assert.equal(await redis.hlen(keys.podNodes), 5);
     assert.deepEqual(Object.keys(await redis.hgetall(keys.nodeMeta)).sort(), ['node-0', 'node-1', 'node-2']);
     assert.deepEqual((JSON.parse((await redis.get(keys.podsOnNode('node-2')))!) as PodMeta[]).map((p) => p.name), ['node-2-a']);
     const meta = JSON.parse((await redis.hget(keys.nodeMeta, 'node-1'))!) as NodeMeta;
     assert.equal(meta.ready, true);
+  });
+
+  it('a pod that moves is bound to its new node; a new leader replaces the bindings, dropping pods deleted while none ran', async () => {
+    await redis.flushall();
+    const metadata = clusterMetadata(2);
+    await metadata.publish(redis, keys, TTL_MS);
+    const moved = podMeta({ metadata: { namespace: 'default', name: 'node-0-a', uid: 'node-0-a-uid-2' }, spec: { nodeName: 'node-1', containers: [{ name: 'c' }] }, status: { phase: 'Running' } });
+    metadata.upsertPod(moved);
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 3, 'both nodes\' pod lists and the binding');
+    assert.equal(await redis.hget(keys.podNodes, 'default/node-0-a'), 'node-1');
+    // A binding left by a scheduler that stopped before it saw its pod deleted.
+    await redis.hset(keys.podNodes, 'default/gone', 'node-0');
+    metadata.markAllDirty();
+    await metadata.publish(redis, keys, TTL_MS);
+    assert.deepEqual(await redis.hgetall(keys.podNodes), { 'default/node-0-a': 'node-1', 'default/node-0-b': 'node-0', 'default/node-1-a': 'node-1', 'default/node-1-b': 'node-1' });
   });
 });

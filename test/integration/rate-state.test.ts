@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { decodeMetricSet } from '../../services/common/batch-codec.js';
-import type { ScrapedNode, WindowManifest } from '../../services/common/jobs.js';
+import type { NodeRecord, ScrapedNode, WindowManifest } from '../../services/common/jobs.js';
 import { JOB_ID, redisKeys } from '../../services/common/keys.js';
 import { createLogger } from '../../services/common/logger.js';
 import { metricSetKey } from '../../services/common/metrics.js';
@@ -13,7 +13,10 @@ import { execOrThrow } from '../../services/common/redis.js';
 import { DEFAULT_ENRICH_OPTIONS } from '../../services/processor/enrich.js';
 import { releaseStaging } from '../../services/exporter/exporter.js';
 import { finalizeWindow, processScrape, type NodeProcessingDeps } from '../../services/processor/processor.js';
+import { ClusterMetadata } from '../../services/scheduler/discovery.js';
+import { namespaceMeta, podMeta, type NamespaceLike, type PodLike } from '../../services/scheduler/metadata.js';
 import { SimulatedCluster } from '../../simulator/cluster.js';
+import { namespaceJson, podJson } from '../../simulator/objects.js';
 import { LocalRedis } from '../../simulator/redis-server.js';
 import { SummaryRenderer } from '../../simulator/summary-render.js';
 import { scratchDir } from '../helpers.js';
@@ -87,6 +90,42 @@ describe('processing and finalizing windows (real Redis)', () => {
     assert.deepEqual(await keptWindows(), [windowMs(2), windowMs(3)]);
     // Each body was overwritten with zeros as it was handed back: the rates above came from the summaries as sent.
     assert.equal(bodiesReleased, 4, 'each ok scrape\'s body handed back once, after it was parsed');
+  });
+
+  it('a pod two kubelets report is counted once, from the node the API server binds it to', async () => {
+    const pair = new SimulatedCluster({ nodes: 2, podsPerNode: 3, containersPerPod: 1, seed: 5, restartsPerMinute: 0, churnPerMinute: 0 });
+    const [a, b] = pair.nodes as [typeof node, typeof node];
+    // The scheduler's metadata, as it publishes it (pod lists per node and where each pod is bound).
+    const metadata = new ClusterMetadata({ preferredAddressTypes: ['InternalIP'], useNodeStatusPort: false, port: 10250, https: true });
+    for (const namespace of pair.namespaces.values()) metadata.upsertNamespace(namespaceMeta(namespaceJson(namespace) as NamespaceLike));
+    for (const pod of pair.pods.values()) metadata.upsertPod(podMeta(podJson(pod) as PodLike));
+    await metadata.publish(redis, keys, 10 * WINDOW_MS);
+    const scrapedAtMs = windowMs(200) + WINDOW_MS + 5000;
+    const summaryOf = (of: typeof node) => JSON.parse(renderer.render(of, scrapedAtMs)) as { pods: { podRef: { name: string; namespace: string } }[] };
+    const moved = summaryOf(b).pods[0]!;
+    /** Window n, both nodes scraped at the same moment; `aAlsoReportsMoved`: a's kubelet still reports b's first pod (it moved from a). */
+    const window = async (n: number, aAlsoReportsMoved: boolean) => {
+      const windowStartMs = windowMs(n);
+      const manifest: WindowManifest = { windowStartMs, windowEndMs: windowStartMs + WINDOW_MS, scrapeAtMs: windowStartMs + WINDOW_MS + 5000, deadlineMs: windowStartMs + WINDOW_MS + 45_000, expectedNodes: [a.name, b.name] };
+      await redis.set(keys.windowManifest(windowStartMs), JSON.stringify(manifest));
+      for (const of of [a, b]) {
+        const summary = summaryOf(of);
+        if (of === a && aAlsoReportsMoved) summary.pods.push(moved);
+        const body = Buffer.from(JSON.stringify(summary));
+        await processScrape({ windowStartMs, nodeName: of.name, outcome: { status: 'ok', bytes: body.length, durationMs: 3, receivedAtMs: scrapedAtMs }, body }, deps());
+      }
+      const summary = await finalizeWindow(windowStartMs, { ...deps(), sinks: [], sinkRetry: { attempts: 1, backlog: 100 } });
+      const rollUp = async (key: string) => toApproxNumber(decodeMetricSet((await redis.hget(keys.windowSets(windowStartMs), key))!).values['memory/usage']!);
+      const outcomeOfA = JSON.parse((await redis.hget(keys.windowOutcomes(windowStartMs), a.name))!) as NodeRecord;
+      return { summary, outcomeOfA, namespace: await rollUp(metricSetKey.namespace(moved.podRef.namespace)), cluster: await rollUp(metricSetKey.cluster()) };
+    };
+    const alone = await window(200, false);
+    const twice = await window(201, true);
+    assert.equal(alone.summary?.podsBoundElsewhere, undefined);
+    assert.equal(twice.summary?.podsBoundElsewhere, 1, 'the window counts the pod left out');
+    assert.deepEqual(twice.outcomeOfA.podsBoundElsewhere, { [`${moved.podRef.namespace}/${moved.podRef.name}`]: b.name });
+    assert.equal(twice.namespace, alone.namespace, 'the namespace counts the pod once');
+    assert.equal(twice.cluster, alone.cluster, 'so does the cluster');
   });
 
   it('finalizing fails, writing no summary and handing the window to no sink, when the sinks that must write it cannot be recorded', async () => {

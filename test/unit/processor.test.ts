@@ -8,7 +8,7 @@ import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
 import { rollUp } from '../../services/processor/aggregate.js';
 import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
-import { processNode } from '../../services/processor/process-node.js';
+import { podBindingField, podsNotListed, processNode, withoutPods } from '../../services/processor/process-node.js';
 import { namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from '../../services/scheduler/metadata.js';
 import { FIXTURES, setByKey, summaryFixture } from '../helpers.js';
 
@@ -54,6 +54,19 @@ describe('processor: enrichment and aggregation against real API objects (v1.35 
     for (const name of ['e2e-container-pending', 'e2e-cronjob-29707813-dhlr2', 'e2e-failjob-28dqq']) {
       assert.equal(result.sets.find((s) => s.key === metricSetKey.pod('scraper', name)), undefined, `${name} has no set`);
     }
+  });
+
+  it('a pod the summary reports but the API server does not list on the node is found, and can be left out with its containers', () => {
+    const coredns = pods.find((p) => p.name.startsWith('coredns-'))!;
+    const listedElsewhere = pods.filter((p) => p !== coredns);
+    const parsed = parseSummary(summary, { nodeName: node.name }).metricSets;
+    assert.deepEqual(podsNotListed(parsed, pods), [], 'every reported pod is listed on this node');
+    const unlisted = podsNotListed(parsed, listedElsewhere);
+    assert.deepEqual(unlisted, [podBindingField(coredns.namespace, coredns.name)]);
+    const kept = withoutPods(parsed, new Set(unlisted));
+    const podKey = metricSetKey.pod(coredns.namespace, coredns.name);
+    assert.deepEqual(parsed.filter((s) => !kept.includes(s)).map((s) => s.key).sort(), [podKey, metricSetKey.podContainer(coredns.namespace, coredns.name, 'coredns')]);
+    assert.equal(kept.length, parsed.length - 2, 'the node, system containers and other pods stay');
   });
 
   it('pod labels are joined sorted as key:value by the separator, ignored labels left out, stored labels kept apart', () => {
