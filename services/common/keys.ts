@@ -8,6 +8,7 @@
  *   P:meta:nodes                    hash node name -> NodeMeta JSON (scheduler writes)
  *   P:meta:namespaces               hash namespace -> NamespaceMeta JSON
  *   P:meta:pods:<node>              string: PodMeta[] JSON of the pods bound to that node
+ *   P:meta:pod-nodes                hash namespace/name -> the node the pod is bound to
  *   P:window:<W>:manifest           string: WindowManifest JSON (W = window start, ms)
  *   P:window:<W>:sets               hash metric-set key -> metric set JSON: staged for the sinks, and
  *                                   the short-term store's full window once the store lists W

@@ -24,6 +24,7 @@ export class SelfMetrics {
   private readonly nodeSeconds = new Gauge({ name: 'podometer_node_scrape_duration_seconds', help: 'Duration of the last scrape of each node.', labelNames: ['node'], registers: [this.registry] });
   private readonly nodeUp = new Gauge({ name: 'podometer_node_scrape_success', help: 'Whether the last scrape of each node succeeded (1) or failed (0).', labelNames: ['node'], registers: [this.registry] });
   private readonly rateSkips = new Counter({ name: 'podometer_rate_skips_total', help: 'Rates not computed, by reason (restart, counter_decrease, no_time_advance, missing_previous).', labelNames: ['reason'], registers: [this.registry] });
+  private readonly podsBoundElsewhere = new Counter({ name: 'podometer_pods_bound_elsewhere_total', help: 'Pods a kubelet reported that the API server binds to another node: left out of that kubelet\'s node (counted from the bound node).', registers: [this.registry] });
   private readonly processingSeconds = new Counter({ name: 'podometer_processing_cpu_seconds_total', help: 'CPU spent parsing, processing and encoding node scrapes (the rest of a scraper\'s CPU is fetching, queues and Redis I/O).', registers: [this.registry] });
   private readonly windows = new Counter({ name: 'podometer_windows_finalized_total', help: 'Windows finalized, by what finalized them (complete or deadline).', labelNames: ['by'], registers: [this.registry] });
   private readonly windowNodes = new Gauge({ name: 'podometer_window_nodes', help: 'Nodes of the last finalized window, by outcome (ok, failed, missed).', labelNames: ['outcome'], registers: [this.registry] });
@@ -86,6 +87,8 @@ export class SelfMetrics {
   processed(record: NodeRecord): void {
     for (const [reason, n] of Object.entries(record.rateSkips ?? {})) this.rateSkips.inc({ reason }, n);
     if (record.processingCpuMs !== undefined) this.processingSeconds.inc(record.processingCpuMs / 1000);
+    const leftOut = Object.keys(record.podsBoundElsewhere ?? {}).length;
+    if (leftOut > 0) this.podsBoundElsewhere.inc(leftOut);
   }
 
   finalized(summary: WindowSummary): void {

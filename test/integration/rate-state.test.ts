@@ -10,6 +10,7 @@ import { metricSetKey } from '../../services/common/metrics.js';
 import { toApproxNumber } from '../../services/common/metric-set.js';
 import { openQueues, type PipelineQueues } from '../../services/common/queues.js';
 import { execOrThrow } from '../../services/common/redis.js';
+import { SelfMetrics } from '../../services/common/self-metrics.js';
 import { DEFAULT_ENRICH_OPTIONS } from '../../services/processor/enrich.js';
 import { releaseStaging } from '../../services/exporter/exporter.js';
 import { finalizeWindow, processScrape, type NodeProcessingDeps } from '../../services/processor/processor.js';
@@ -126,6 +127,9 @@ describe('processing and finalizing windows (real Redis)', () => {
     assert.deepEqual(twice.outcomeOfA.podsBoundElsewhere, { [`${moved.podRef.namespace}/${moved.podRef.name}`]: b.name });
     assert.equal(twice.namespace, alone.namespace, 'the namespace counts the pod once');
     assert.equal(twice.cluster, alone.cluster, 'so does the cluster');
+    const selfMetrics = new SelfMetrics({ role: 'scraper' });
+    selfMetrics.processed(twice.outcomeOfA);
+    assert.match(await selfMetrics.registry.metrics(), /^podometer_pods_bound_elsewhere_total(\{[^}]*\})? 1$/m, 'and the scraper\'s metrics');
   });
 
   it('finalizing fails, writing no summary and handing the window to no sink, when the sinks that must write it cannot be recorded', async () => {
