@@ -13,11 +13,19 @@
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createInterface } from 'node:readline';
 import type { ApiServerConnection } from './kube.js';
 import type { Logger } from './logger.js';
 
 export const LIST_PAGE_SIZE = 500;
+
+/**
+ * The most one list page, or one watch event, may take (bytes). A page of 500 pods is ~1-10 MB;
+ * past this a response is cut off with an error that says so (not V8's failure to build a string
+ * past ~512 MiB, after the whole response was held), and the list or watch is retried.
+ */
+export const MAX_API_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** An error status's body is quoted up to this many bytes. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** The watch's resourceVersion expired (`410 Gone`, as an HTTP status or an ERROR event): list again. */
 export class WatchGoneError extends Error {
@@ -51,7 +59,7 @@ async function get(api: ApiServerConnection, path: string, query: Query, idleTim
     sent.on('error', reject).end();
   });
   if (response.statusCode === 200) return response;
-  const text = await readText(response);
+  const text = await readText(response, MAX_ERROR_BODY_BYTES, path, true);
   let message = text.slice(0, 200);
   try {
     message = (JSON.parse(text) as { message?: string }).message ?? message;
@@ -61,10 +69,50 @@ async function get(api: ApiServerConnection, path: string, query: Query, idleTim
   throw Object.assign(new Error(`${query.watch ? 'watch' : 'list'} ${path}: HTTP ${response.statusCode}: ${message}`), { statusCode: response.statusCode });
 }
 
-async function readText(response: IncomingMessage): Promise<string> {
+/** The response's body as text, at most `maxBytes`: past that, cut off (`truncate`) or an error naming `path`. */
+async function readText(response: IncomingMessage, maxBytes: number, path: string, truncate = false): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
+  let bytes = 0;
+  for await (const chunk of response) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > maxBytes) {
+      response.destroy();
+      if (truncate) break;
+      throw new Error(`GET ${path}: the API server's response exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The lines of `stream` (split at `\n`, a trailing `\r` dropped), none longer than `maxBytes`: a
+ * longer one is an error naming `path`. Split on bytes, so a character cut across chunks is whole.
+ */
+export async function* readLines(stream: AsyncIterable<Buffer>, maxBytes: number, path: string): AsyncGenerator<string> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const take = (last: Buffer): string => {
+    const line = pending.length === 0 ? last : Buffer.concat([...pending, last]);
+    pending = [];
+    pendingBytes = 0;
+    const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length;
+    return line.toString('utf8', 0, end);
+  };
+  for await (const chunk of stream) {
+    let from = 0;
+    for (let newline = chunk.indexOf(10, from); newline !== -1; newline = chunk.indexOf(10, from)) {
+      if (pendingBytes + newline - from > maxBytes) throw new Error(`watch ${path}: an event exceeds ${maxBytes} bytes`);
+      yield take(chunk.subarray(from, newline));
+      from = newline + 1;
+    }
+    if (from < chunk.length) {
+      pendingBytes += chunk.length - from;
+      if (pendingBytes > maxBytes) throw new Error(`watch ${path}: an event exceeds ${maxBytes} bytes`);
+      pending.push(chunk.subarray(from));
+    }
+  }
+  if (pendingBytes > 0) yield take(Buffer.alloc(0));
 }
 
 /**
@@ -93,7 +141,7 @@ export async function watchOnce<T extends ApiObject>(
   let response: IncomingMessage | undefined;
   try {
     response = await get(api, path, { ...query, watch: true, allowWatchBookmarks: true, timeoutSeconds: String(timeoutSeconds) }, timeoutSeconds * 1000 + WATCH_SILENCE_MARGIN_MS, controller.signal);
-    for await (const line of createInterface({ input: response, crlfDelay: Infinity })) {
+    for await (const line of readLines(response, MAX_API_RESPONSE_BYTES, path)) {
       let event: { type?: string; object?: T & { code?: number; message?: string } };
       try {
         event = JSON.parse(line) as typeof event;
@@ -131,9 +179,17 @@ const LIST_PAGE_TIMEOUT_MS = 60_000;
  * doubled the garbage of a list and raised the scheduler's peak RSS with it (the peak is the
  * first list of every pod).
  */
-export async function listPage<T>(api: ApiServerConnection, path: string, query: Record<string, string | undefined>, continueToken: string | undefined): Promise<ListPage<T>> {
+export async function listPage<T>(api: ApiServerConnection, path: string, query: Record<string, string | undefined>, continueToken: string | undefined, maxBytes = MAX_API_RESPONSE_BYTES): Promise<ListPage<T>> {
   const response = await get(api, path, { ...query, limit: String(LIST_PAGE_SIZE), continue: continueToken }, LIST_PAGE_TIMEOUT_MS);
-  return JSON.parse(await readText(response)) as ListPage<T>;
+  const text = await readText(response, maxBytes, path);
+  let page: Partial<ListPage<T>> | null;
+  try {
+    page = JSON.parse(text) as Partial<ListPage<T>> | null;
+  } catch (error) {
+    throw new Error(`list ${path}: the API server's answer is not JSON (${text.length} characters): ${(error as Error).message}`);
+  }
+  if (!Array.isArray(page?.items)) throw new Error(`list ${path}: the API server's answer has no items array`);
+  return page as ListPage<T>;
 }
 
 /** Every page of a list, in order: `readPage` from no continue token, then from each page's. */
