@@ -15,6 +15,11 @@ import { kubeletUrl, namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type 
 /** Writes per Redis pipeline when publishing metadata. */
 export const PUBLISH_BATCH = 500;
 
+/** `items` in consecutive runs of at most PUBLISH_BATCH. */
+function* publishBatches<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += PUBLISH_BATCH) yield items.slice(i, i + PUBLISH_BATCH);
+}
+
 /** The set's members, leaving it empty. */
 function drain(set: Set<string>): string[] {
   const members = [...set];
@@ -181,8 +186,8 @@ export class ClusterMetadata {
         pipeline.del(keys.podNodes);
         bindingWrites++;
       }
-      for (let i = 0; i < bindings.length; i += PUBLISH_BATCH) {
-        const fields = bindings.slice(i, i + PUBLISH_BATCH).flatMap((key) => {
+      for (const batch of publishBatches(bindings)) {
+        const fields = batch.flatMap((key) => {
           const nodeName = this.pods.get(key)?.nodeName;
           return nodeName ? [key, nodeName] : [];
         });
@@ -191,8 +196,8 @@ export class ClusterMetadata {
         bindingWrites++;
         await send();
       }
-      for (let i = 0; i < removedBindings.length; i += PUBLISH_BATCH) {
-        pipeline.hdel(keys.podNodes, ...removedBindings.slice(i, i + PUBLISH_BATCH));
+      for (const batch of publishBatches(removedBindings)) {
+        pipeline.hdel(keys.podNodes, ...batch);
         bindingWrites++;
         await send();
       }
@@ -223,8 +228,7 @@ export class ClusterMetadata {
   async renewPodLists(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
     const names = [...this.podsByNode.keys()].filter((name) => !this.dirtyPodNodes.has(name));
     let missing = 0;
-    for (let i = 0; i < names.length; i += PUBLISH_BATCH) {
-      const batch = names.slice(i, i + PUBLISH_BATCH);
+    for (const batch of publishBatches(names)) {
       const pipeline = redis.pipeline();
       for (const name of batch) pipeline.pexpire(keys.podsOnNode(name), ttlMs);
       const replies = await execOrThrow(pipeline);
