@@ -79,6 +79,22 @@ describe('short-term store (real Redis)', () => {
     assert.ok(longTtlMs > 100_000 && longTtlMs <= 120_000, `long-term values kept the long retention, not staging's 60 s (${longTtlMs} ms)`);
   });
 
+  it('keeps a window as long as the retention says on Redis\'s clock, whatever the exporter\'s clock says', async () => {
+    const sink = new StoreSink(redis, keys, { windowRetentionMs: 140_000, longRetentionMs: 900_000 });
+    const realNow = Date.now;
+    Date.now = () => realNow() + 3_600_000; // the exporter's clock an hour fast
+    try {
+      await sink.write(await window(redis, 600_000, 1, 1));
+    } finally {
+      Date.now = realNow;
+    }
+    await written(redis, 600_000, 'store');
+    const setsTtlMs = await redis.pttl(keys.windowSets(600_000));
+    const longTtlMs = await redis.pttl(keys.windowLong(600_000));
+    assert.ok(setsTtlMs > 130_000 && setsTtlMs <= 140_000, `full sets kept 140 s (${setsTtlMs} ms), not 140 s plus the skew`);
+    assert.ok(longTtlMs > 890_000 && longTtlMs <= 900_000, `long-term values kept 15 min (${longTtlMs} ms)`);
+  });
+
   it('keeps long-term values one field per pod and node, each set\'s its own, and reads a store written one field per set', async () => {
     const sink = new StoreSink(redis, keys, { windowRetentionMs: 300, longRetentionMs: 120_000 });
     const reader = new StoreReader(redis, keys);

@@ -6,8 +6,8 @@
  *                     kept `longRetentionMs` (15 min);
  *   store:windows     the window index, store:summaries what became of each window.
  * Writing a window lists it and records until when the store keeps its two hashes
- * (`window:<W>:kept`); when the last sink has written the window, the exporter sets their expiry
- * to that time instead of deleting them (exporter.ts). Nothing is copied: copying each window
+ * (`window:<W>:kept`, on Redis's clock); when the last sink has written the window, the exporter
+ * sets their expiry to that time instead of deleting them (exporter.ts). Nothing is copied: copying each window
  * into store keys of its own held a second copy of every window in memory (and in the
  * append-only file's rewrites), and each COPY held Redis ~0.7 s at 10,000 nodes.
  */
@@ -33,7 +33,10 @@ export class StoreSink implements Sink {
   async write(window: WindowBatch): Promise<void> {
     const { windowStartMs } = window.summary;
     const kept = this.keys.windowKept(windowStartMs);
-    const writtenAtMs = Date.now();
+    // Redis's clock, not this process's: the last sink's release compares these times with Redis's
+    // TIME, so a skewed exporter clock would keep a window longer or shorter by the skew.
+    const [seconds, microseconds] = await this.redis.time();
+    const writtenAtMs = Number(seconds) * 1000 + Math.floor(Number(microseconds) / 1000);
     const oldest = windowStartMs - this.retention.longRetentionMs;
     const expired = await this.redis.zrangebyscore(this.keys.storeWindows, '-inf', `(${oldest}`);
     const commands = this.redis
