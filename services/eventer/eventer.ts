@@ -161,12 +161,19 @@ export class Eventer {
     await execOrThrow(pipeline);
     this.onDelivered(fresh.length);
     if (fresh.length > 0) this.logger.info('events delivered', { events: fresh.length, sinks: this.options.sinks.length });
-    await this.trim();
+    // The batch is delivered: a failed trim is logged, not retried with it (the next delivery trims).
+    await trimDelivered(this.redis, this.keys, Date.now() - this.options.deliveredTtlMs).catch((error: unknown) => {
+      this.logger.warn('forgetting old delivered events failed; the next delivery tries again', { error: error instanceof Error ? error.message : String(error) });
+    });
   }
+}
 
-  private async trim(): Promise<void> {
-    const cutoff = Date.now() - this.options.deliveredTtlMs;
-    const old = await this.redis.zrangebyscore(this.keys.eventsSeen, '-inf', `(${cutoff}`);
-    if (old.length > 0) await this.redis.multi().hdel(this.keys.eventsDelivered, ...old).zrem(this.keys.eventsSeen, ...old).exec();
-  }
+/** Delivered marks forgotten per delivery, at most: after a long outage the backlog goes over several. */
+export const TRIM_BATCH = 1000;
+
+/** Forgets the delivered marks of events last seen before `cutoffMs`, the oldest TRIM_BATCH at most; returns how many. */
+export async function trimDelivered(redis: Redis, keys: RedisKeys, cutoffMs: number): Promise<number> {
+  const old = await redis.zrangebyscore(keys.eventsSeen, '-inf', `(${cutoffMs}`, 'LIMIT', 0, TRIM_BATCH);
+  if (old.length > 0) await execOrThrow(redis.multi().hdel(keys.eventsDelivered, ...old).zrem(keys.eventsSeen, ...old));
+  return old.length;
 }

@@ -11,7 +11,7 @@ import { LIST_PAGE_SIZE } from '../../services/common/list-watch.js';
 import { createLogger } from '../../services/common/logger.js';
 import { openQueues, type PipelineQueues } from '../../services/common/queues.js';
 import { parseSource } from '../../services/common/source.js';
-import { Eventer } from '../../services/eventer/eventer.js';
+import { Eventer, TRIM_BATCH, trimDelivered } from '../../services/eventer/eventer.js';
 import { LocalInflux } from '../../simulator/influx-server.js';
 import { freePort, LocalRedis } from '../../simulator/redis-server.js';
 import { PipelineHarness } from '../pipeline-harness.js';
@@ -153,5 +153,20 @@ describe('eventer: a list of more events than one page (real Redis)', () => {
     assert.equal(new Set(uids).size, EVENTS, 'every event once');
     assert.equal(uids.length, EVENTS, 'none twice');
     assert.equal(jobs.length, Math.ceil(EVENTS / LIST_PAGE_SIZE), 'one batch per page');
+  });
+
+  it('forgets delivered marks older than the TTL, the oldest TRIM_BATCH per delivery, and keeps newer ones', async () => {
+    const stale = TRIM_BATCH * 2 + 500;
+    const seeding = redis.multi();
+    for (let i = 0; i < stale; i++) seeding.hset(keys.eventsDelivered, `old-${i}`, '1').zadd(keys.eventsSeen, i, `old-${i}`);
+    for (let i = 0; i < 10; i++) seeding.hset(keys.eventsDelivered, `new-${i}`, '1').zadd(keys.eventsSeen, 1_000_000 + i, `new-${i}`);
+    await seeding.exec();
+    const marks = async (prefix: string) => (await redis.hkeys(keys.eventsDelivered)).filter((uid) => uid.startsWith(prefix)).length;
+    assert.equal(await trimDelivered(redis, keys, 500_000), TRIM_BATCH);
+    assert.equal(await marks('old-'), stale - TRIM_BATCH, 'one batch at a time');
+    assert.equal(await redis.zscore(keys.eventsSeen, 'old-0'), null, 'the oldest first');
+    assert.deepEqual([await trimDelivered(redis, keys, 500_000), await trimDelivered(redis, keys, 500_000), await trimDelivered(redis, keys, 500_000)], [TRIM_BATCH, 500, 0]);
+    assert.deepEqual([await marks('old-'), await redis.zcount(keys.eventsSeen, '-inf', '(500000')], [0, 0], 'every stale mark gone');
+    assert.equal(await marks('new-'), 10, 'marks seen after the cutoff kept');
   });
 });
