@@ -79,6 +79,9 @@ export const JOB_ID = {
 export type RedisKeyKind = 'window sets' | 'long-term values' | 'window bookkeeping' | 'rate samples' | 'metadata' | 'queues' | 'other';
 
 /** Redis key builders for one prefix. */
+/** A pod's field in `podNodes` (`namespace/name`); the scheduler's own key for the pod too. */
+export const podNodesField = (namespace: string, name: string): string => `${namespace}/${name}`;
+
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
   // The roots that kindOf tells keys apart by; the builders below start from them.
   const bullPrefix = `${prefix}:q`;
@@ -107,7 +110,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX) {
     namespaceMeta: `${metaRoot}namespaces`,
     podsOnNode: (nodeName: string): string => `${metaRoot}pods:${nodeName}`,
     podsOnNodePattern: `${metaRoot}pods:*`,
-    /** Hash: `namespace/name` -> the node the API server binds the pod to (pods bound to a node only). */
+    /** Hash: podNodesField -> the node the API server binds the pod to (pods bound to a node only). */
     podNodes: `${metaRoot}pod-nodes`,
     windowManifest: (windowStartMs: number): string => `${window(windowStartMs)}:manifest`,
     windowSets: (windowStartMs: number): string => `${window(windowStartMs)}${SETS}`,

@@ -6,6 +6,7 @@
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
 import { rateSampleEntry, type RateSampleEntry } from '../common/batch-codec.js';
 import type { MetricSet } from '../common/metric-set.js';
+import { podNodesField } from '../common/keys.js';
 import { LABEL } from '../common/metrics.js';
 import { aggregatePods, enrichNode, nodePartial, type NodePartial } from './aggregate.js';
 import { enrichPods, type EnrichOptions } from './enrich.js';
@@ -32,15 +33,12 @@ const isEmpty = (values: MetricSet['values']): boolean => {
   return true;
 };
 
-/** A pod's name as the scheduler publishes its binding (`namespace/name`; keys.podNodes). */
-export const podBindingField = (namespace: string, name: string): string => `${namespace}/${name}`;
-
 const podOf = (set: MetricSet): string | undefined =>
-  set.type === 'pod' || set.type === 'pod_container' ? podBindingField(set.labels[LABEL.namespaceName] ?? '', set.labels[LABEL.podName] ?? '') : undefined;
+  set.type === 'pod' || set.type === 'pod_container' ? podNodesField(set.labels[LABEL.namespaceName] ?? '', set.labels[LABEL.podName] ?? '') : undefined;
 
 /** The pods (`namespace/name`) the summary reports that the API server does not list on this node. */
 export function podsNotListed(sets: readonly MetricSet[], listed: readonly PodMeta[]): string[] {
-  const onNode = new Set(listed.map((pod) => podBindingField(pod.namespace, pod.name)));
+  const onNode = new Set(listed.map((pod) => podNodesField(pod.namespace, pod.name)));
   const unlisted: string[] = [];
   for (const set of sets) {
     if (set.type !== 'pod') continue;

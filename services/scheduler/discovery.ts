@@ -6,7 +6,7 @@
 import type { ApiServerConnection } from '../common/kube.js';
 import type { Redis } from 'ioredis';
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
-import type { RedisKeys } from '../common/keys.js';
+import { podNodesField, type RedisKeys } from '../common/keys.js';
 import { listPage, ListWatch, type ApiObject, type ListWatchHandlers } from '../common/list-watch.js';
 import type { Logger } from '../common/logger.js';
 import { execOrThrow } from '../common/redis.js';
@@ -50,9 +50,8 @@ export class ClusterMetadata {
   private readonly deletedNodes = new Set<string>();
   private readonly dirtyNamespaces = new Set<string>();
   private readonly deletedNamespaces = new Set<string>();
-  /** Pods (`namespace/name`) whose node binding is to be written, and those whose binding is to be removed. */
+  /** Pods whose binding changed (bound to another node, or deleted): written as they are when published. */
   private readonly dirtyBindings = new Set<string>();
-  private readonly removedBindings = new Set<string>();
   /** Set by markAllDirty: the published bindings are replaced (pods deleted while no scheduler ran would stay in them). */
   private replaceBindings = false;
 
@@ -72,10 +71,10 @@ export class ClusterMetadata {
   }
 
   upsertPod(pod: PodMeta): void {
-    const key = `${pod.namespace}/${pod.name}`;
+    const key = podNodesField(pod.namespace, pod.name);
     const before = this.pods.get(key);
     if (before && before.nodeName !== pod.nodeName) this.removeFromNode(before, key);
-    if (before?.nodeName !== pod.nodeName) this.markBinding(key, pod.nodeName);
+    if (before?.nodeName !== pod.nodeName) this.dirtyBindings.add(key);
     this.pods.set(key, pod);
     if (pod.nodeName) {
       let onNode = this.podsByNode.get(pod.nodeName);
@@ -86,18 +85,12 @@ export class ClusterMetadata {
   }
 
   deletePod(namespace: string, name: string): void {
-    const key = `${namespace}/${name}`;
+    const key = podNodesField(namespace, name);
     const before = this.pods.get(key);
     if (!before) return;
     this.pods.delete(key);
     this.removeFromNode(before, key);
-    this.markBinding(key, '');
-  }
-
-  /** The pod's binding is to be published: written for a node, removed for none (''). */
-  private markBinding(podKey: string, nodeName: string): void {
-    (nodeName ? this.dirtyBindings : this.removedBindings).add(podKey);
-    (nodeName ? this.removedBindings : this.dirtyBindings).delete(podKey);
+    this.dirtyBindings.add(key);
   }
 
   upsertNamespace(namespace: NamespaceMeta): void {
@@ -129,7 +122,6 @@ export class ClusterMetadata {
     for (const name of this.podsByNode.keys()) this.dirtyPodNodes.add(name);
     for (const name of this.namespaces.keys()) this.dirtyNamespaces.add(name);
     for (const [key, pod] of this.pods) if (pod.nodeName) this.dirtyBindings.add(key);
-    this.removedBindings.clear();
     this.replaceBindings = true;
   }
 
@@ -146,7 +138,6 @@ export class ClusterMetadata {
     const deletedNamespaces = drain(this.deletedNamespaces);
     const podNodes = drain(this.dirtyPodNodes);
     const bindings = drain(this.dirtyBindings);
-    const removedBindings = drain(this.removedBindings);
     let bindingWrites = 0;
     const replaceBindings = this.replaceBindings;
     this.replaceBindings = false;
@@ -187,18 +178,21 @@ export class ClusterMetadata {
         bindingWrites++;
       }
       for (const batch of publishBatches(bindings)) {
-        const fields = batch.flatMap((key) => {
+        const bound: string[] = [];
+        const unbound: string[] = [];
+        for (const key of batch) {
           const nodeName = this.pods.get(key)?.nodeName;
-          return nodeName ? [key, nodeName] : [];
-        });
-        if (fields.length === 0) continue;
-        pipeline.hset(keys.podNodes, ...fields);
-        bindingWrites++;
-        await send();
-      }
-      for (const batch of publishBatches(removedBindings)) {
-        pipeline.hdel(keys.podNodes, ...batch);
-        bindingWrites++;
+          if (nodeName) bound.push(key, nodeName);
+          else unbound.push(key);
+        }
+        if (bound.length > 0) {
+          pipeline.hset(keys.podNodes, ...bound);
+          bindingWrites++;
+        }
+        if (unbound.length > 0) {
+          pipeline.hdel(keys.podNodes, ...unbound);
+          bindingWrites++;
+        }
         await send();
       }
       await send(true);
@@ -210,9 +204,7 @@ export class ClusterMetadata {
       for (const name of deletedNamespaces) if (!this.namespaces.has(name)) this.deletedNamespaces.add(name);
       for (const name of podNodes) this.dirtyPodNodes.add(name);
       if (replaceBindings) this.replaceBindings = true;
-      for (const key of [...bindings, ...removedBindings]) {
-        if (!this.dirtyBindings.has(key) && !this.removedBindings.has(key)) this.markBinding(key, this.pods.get(key)?.nodeName ?? '');
-      }
+      for (const key of bindings) this.dirtyBindings.add(key);
       throw error;
     }
     return nodes.length + deletedNodes.length + namespaces.length + deletedNamespaces.length + podNodes.length + bindingWrites;

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, packRateSample, rateSampleEntry, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
+import { podNodesField } from '../../services/common/keys.js';
 import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
 import { rollUp } from '../../services/processor/aggregate.js';
 import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
-import { podBindingField, podsNotListed, processNode, withoutPods } from '../../services/processor/process-node.js';
+import { podsNotListed, processNode, withoutPods } from '../../services/processor/process-node.js';
 import { namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from '../../services/scheduler/metadata.js';
 import { FIXTURES, setByKey, summaryFixture } from '../helpers.js';
 
@@ -62,7 +63,7 @@ describe('processor: enrichment and aggregation against real API objects (v1.35 
     const parsed = parseSummary(summary, { nodeName: node.name }).metricSets;
     assert.deepEqual(podsNotListed(parsed, pods), [], 'every reported pod is listed on this node');
     const unlisted = podsNotListed(parsed, listedElsewhere);
-    assert.deepEqual(unlisted, [podBindingField(coredns.namespace, coredns.name)]);
+    assert.deepEqual(unlisted, [podNodesField(coredns.namespace, coredns.name)]);
     const kept = withoutPods(parsed, new Set(unlisted));
     const podKey = metricSetKey.pod(coredns.namespace, coredns.name);
     assert.deepEqual(parsed.filter((s) => !kept.includes(s)).map((s) => s.key).sort(), [podKey, metricSetKey.podContainer(coredns.namespace, coredns.name, 'coredns')]);
