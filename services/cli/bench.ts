@@ -30,6 +30,7 @@ import { SCRAPER_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
 import { ROLE_NODE_FLAGS } from '../common/node-flags.js';
 import { freePortBelowEphemeralRange, LocalRedis } from '../../simulator/redis-server.js';
+import { GcTrace, type GcTally } from './gc-trace.js';
 
 export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'nodes', type: 'integer', min: 1, default: 1000, description: 'Simulated nodes.', env: false },
@@ -131,6 +132,12 @@ export interface BenchResult {
   resolutionMs: number;
   /** By role: its processes, their CPU over the measured windows and their peak RSS, summed. */
   roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>;
+  /**
+   * By Podometer role: its garbage collections over the measured windows, from V8's
+   * `--trace-gc-nvp` (every role but the simulator runs with it): how many, the main threads'
+   * pauses (part of the role's CPU) and the bytes allocated on the heap.
+   */
+  gc: Record<string, GcTally>;
   /** Nodes processed over the measured windows: what the CPU figures are divided by. */
   nodeScrapes: number;
   pipelineCpuMsPerNodeScrape: number;
@@ -486,7 +493,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
   removeAbandonedBenchDirs();
   const dir = mkdtempSync(join(tmpdir(), BENCH_DIR_PREFIX));
   writeFileSync(join(dir, BENCH_DIR_OWNER), String(process.pid));
-  const children: { role: string; process: ChildProcess; stderrTail: string }[] = [];
+  const children: { role: string; process: ChildProcess; stderrTail: string; stdoutClosed: Promise<void>; gcTrace?: GcTrace }[] = [];
   /** Throws if a role or the simulator has exited: the size cannot be measured. */
   const checkChildren = (): void => {
     const ended = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
@@ -499,10 +506,14 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const index = children.filter((c) => c.role === role).length;
     const profiling = profileDir ? [`--cpu-prof`, `--cpu-prof-dir=${join(profileDir, `${nodes}`, `${role}-${index}`)}`] : [];
     if (profiling.length > 0) mkdirSync(join(profileDir, `${nodes}`, `${role}-${index}`), { recursive: true });
-    // The simulator is not Podometer: it runs with node's defaults.
-    const nodeFlags = role === 'simulate' ? [] : ROLE_NODE_FLAGS;
-    const child = spawn(process.execPath, [...nodeFlags, ...profiling, CLI, role, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const entry = { role, process: child, stderrTail: '' };
+    // The simulator is not Podometer: it runs with node's defaults. The roles print a line per
+    // garbage collection on stdout (their logs go to stderr).
+    const isRole = role !== 'simulate';
+    const nodeFlags = isRole ? [...ROLE_NODE_FLAGS, '--trace-gc-nvp'] : [];
+    const child = spawn(process.execPath, [...nodeFlags, ...profiling, CLI, role, ...args], { stdio: ['ignore', isRole ? 'pipe' : 'ignore', 'pipe'] });
+    const gcTrace = isRole ? new GcTrace(monotonicMicros() / 1000) : undefined;
+    const stdoutClosed = new Promise<void>((resolve) => (child.stdout ? child.stdout.setEncoding('utf8').on('data', (chunk: string) => gcTrace?.write(chunk)).once('close', resolve) : resolve()));
+    const entry = { role, process: child, stderrTail: '', stdoutClosed, ...(gcTrace ? { gcTrace } : {}) };
     // The end of what a role printed, to say why it stopped if it does.
     child.stderr?.on('data', (chunk: Buffer) => (entry.stderrTail = (entry.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS)));
     children.push(entry);
@@ -616,6 +627,10 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     // The roles stop first: the next window's scrapes would otherwise share the cores with the limit.
     rolesStopped = true;
     await Promise.all(children.filter((c) => c.role !== 'simulate').map((c) => stop(c.process)));
+    // After the roles stopped: V8's trace lines wait in their stdio buffers until the process exits.
+    await Promise.all(children.map((c) => c.stdoutClosed));
+    const gc: BenchResult['gc'] = {};
+    for (const { role, gcTrace } of children) if (gcTrace) gcTrace.tally(measuredFromMicros / 1000, measuredToMicros / 1000, (gc[role] ??= { collections: 0, fullCollections: 0, pauseSeconds: 0, allocatedBytes: 0 }));
     const { limitSeconds, fetchSeconds } = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
     const queueFloor = await measureQueueFloor(redis.url, redis.pid!, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * SCRAPER_CONCURRENCY);
     const floorMs = { queueClient: queueFloor.clientSeconds * 1000, queueRedis: queueFloor.redisSeconds * 1000, fetch: fetchSeconds * 1000 };
@@ -626,6 +641,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       windows,
       resolutionMs,
       roles,
+      gc,
       nodeScrapes: scrapes,
       pipelineCpuMsPerNodeScrape: (total * 1000) / scrapes,
       pipelinePeakRssBytes: pipelineRoles.reduce((sum, r) => sum + roles[r]!.peakRssBytes, 0),
@@ -677,6 +693,10 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   const total = (result.pipelineCpuMsPerNodeScrape * scrapes) / 1000;
   lines.push(`${'pipeline'.padEnd(12)}${fixed(total, 2, 10)}${fixed(result.pipelineCpuMsPerNodeScrape, 3, 16)}${fixed(result.pipelinePeakRssBytes / MiB, 0, 14)}   (${(result.pipelinePeakRssBytes / result.nodes / MiB).toFixed(3)} MiB per node)`);
   lines.push(`* the simulator is not part of the pipeline and is not counted in its total; ms/node-scrape is over the ${scrapes} node-scrapes processed (of ${result.nodes * result.windows} expected)`);
+  lines.push(`garbage collection over the measured windows (V8's --trace-gc-nvp: the main thread's pauses, part of the role's CPU above, and the heap bytes each collection found allocated since the one before):`);
+  for (const [role, tally] of Object.entries(result.gc)) {
+    lines.push(`  ${role.padEnd(10)}${fixed((tally.pauseSeconds * 1000) / scrapes, 3, 7)} ms per node-scrape in ${tally.collections} collections (${tally.fullCollections} full); ${fixed(tally.allocatedBytes / 1024 / scrapes, 0, 5)} KiB allocated per node-scrape`);
+  }
   lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
   const processing = result.processingCpuMsPerNodeScrape;
   const scraperMs = roleMsPerNodeScrape(result, 'scraper');
@@ -720,17 +740,28 @@ function curveLine(result: BenchResult): string {
     fixed(result.pipelineCpuMsPerNodeScrape, 2, 8),
     ...['scraper', 'processor', 'exporter', 'redis', 'scheduler'].map((r) => fixed(roleMsPerNodeScrape(result, r), 2, 7)),
     fixed(result.processingCpuMsPerNodeScrape, 2, 7),
+    fixed(gcTotal(result).pauseMs, 2, 7),
     fixed(result.limitCpuMsPerNodeScrape, 2, 7),
     fixed(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape, 1, 6),
     fixed(result.floorCpuMsPerNodeScrape.total, 2, 7),
     fixed(result.pipelinePeakRssBytes / result.nodes / MiB, 3, 9),
+    fixed(gcTotal(result).allocatedKiB, 0, 7),
     `${fixed(store.p50, 1, 6)}${fixed(store.p99, 1, 6)}${fixed(store.max, 1, 6)}`,
     `${String(result.windowsLate).padStart(5)}${String(result.windowsIncomplete).padStart(5)}`,
   ].join('');
 }
 
-const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'work'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'floor'.padStart(7)}${'MiB/node'.padStart(9)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
-${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(50)}${''.padStart(29)}${'(s to store)'.padStart(18)}`;
+/** All roles' garbage collection per node-scrape: main-thread pauses (ms) and KiB allocated. */
+function gcTotal(result: BenchResult): { pauseMs: number; allocatedKiB: number } {
+  const tallies = Object.values(result.gc);
+  return {
+    pauseMs: (tallies.reduce((sum, t) => sum + t.pauseSeconds, 0) * 1000) / result.nodeScrapes,
+    allocatedKiB: tallies.reduce((sum, t) => sum + t.allocatedBytes, 0) / 1024 / result.nodeScrapes,
+  };
+}
+
+const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'work'.padStart(7)}${'gc'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'floor'.padStart(7)}${'MiB/node'.padStart(9)}${'alloc'.padStart(7)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
+${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(57)}${''.padStart(28)}${'(s to store)'.padStart(18)}`;
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(BENCH_OPTIONS, argv, BENCH_HELP);

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, scratchDir, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
 import { kubeletProcessesFor, type RedisMemory } from '../../services/cli/bench.js';
+import type { GcTally } from '../../services/cli/gc-trace.js';
 
 const run = promisify(execFile);
 
@@ -186,7 +187,8 @@ describe('podometer bench', () => {
     mkdirSync(join(scratch, 'podometer-bench-running'));
     writeFileSync(join(scratch, 'podometer-bench-running', 'owner.pid'), String(process.pid));
     // Kubelets in two simulator processes, as the bench chooses at 10,000 nodes: their CPU is the simulator's.
-    const { code, stdout } = await podometerWithEnv({ TMPDIR: scratch }, 'bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--kubelet-processes', '2', '--profile', join(dir, 'profiles'), '--json', jsonFile);
+    // A young generation of 1 MiB: the roles collect a few times even in windows this small.
+    const { code, stdout } = await podometerWithEnv({ TMPDIR: scratch, NODE_OPTIONS: '--max-semi-space-size=1' }, 'bench', '--curve', '2,3', '--pods-per-node', '3', '--windows', '2', '--warmup-windows', '1', '--resolution', '5s', '--kubelet-processes', '2', '--profile', join(dir, 'profiles'), '--json', jsonFile);
     assert.equal(code, 0, stdout);
     const tables = stdout.split(/^bench: /m).slice(1);
     assert.deepEqual(tables.map((t) => t.split(' ')[0]), ['2', '3'], 'one table per size');
@@ -197,6 +199,7 @@ describe('podometer bench', () => {
       assert.match(table, /^kubelet connections opened: 0 \(/m, 'the measured windows reused the kept connections');
       for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
+      for (const role of ['scheduler', 'scraper', 'processor', 'exporter']) assert.match(table, new RegExp(`^  ${role}\\s+\\d+\\.\\d{3} ms per node-scrape in \\d+ collections \\(\\d+ full\\); +\\d+ KiB allocated per node-scrape$`, 'm'), `${role}'s garbage collection`);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
       assert.match(table, /^processing in the scrapers \(each node's parse, process and encode step, CPU read around it\): \d+\.\d{3} ms per node-scrape, \d+\.\dx the limit; the scrapers' other \d+\.\d{3} ms went to fetching, queues and Redis I\/O$/m);
       assert.match(table, /^the floor \(before any parsing: [^)]*\): \d+\.\d+ ms per node-scrape \(the jobs \d+\.\d+ ms in the process that adds and takes them and \d+\.\d+ ms in Redis; the fetch \d+\.\d+ ms\); floor \+ limit \d+\.\d+ ms$/m);
@@ -214,8 +217,14 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; processingCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; gc: Record<string, GcTally>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; processingCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
+    // Every role's collections were read from its trace, and the scraper, which parses every summary, collected in each size.
+    for (const f of figures) {
+      assert.deepEqual(Object.keys(f.gc).sort(), ['exporter', 'processor', 'scheduler', 'scraper']);
+      const scraper = f.gc['scraper']!;
+      assert.ok(scraper.collections > 0 && scraper.allocatedBytes > 0 && scraper.pauseSeconds > 0, JSON.stringify(f.gc));
+    }
     assert.deepEqual(readdirSync(scratch), ['podometer-bench-running'], 'each size removed its Redis and simulator files, and an abandoned bench\'s');
     assert.deepEqual(figures.map((f) => f.roles['simulate']!.processes), [3, 3], 'the simulator\'s figures count its two kubelet processes');
     assert.deepEqual(figures.map((f) => f.roles['scraper']!.processes), [1, 1]);
