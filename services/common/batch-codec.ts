@@ -24,12 +24,17 @@
  * that repeat the set's type or another label, were ~1/6 of a set after that (49 -> 41 KB per
  * node at 30 pods, with the enrichment labels). Bytes are CPU here: every staged byte is encoded,
  * written to Redis (and its AOF), copied into the store and read back by sinks.
+ * The sets are written straight into bytes (JsonBytesWriter; the same bytes as JSON.stringify of
+ * the arrays above), not built as those arrays first: at 30 pods that halved the heap an encoding
+ * allocates (~320 -> ~160 KB per node) and took ~4% off the limit's work per node (throwaway
+ * harness, 50 simulated nodes, three alternating runs of each).
  * `decodeMetricSet` also reads the older forms (labels as objects; values as name -> value
  * objects; the object as JSON), so a store written by an older version stays readable through an
  * upgrade.
  */
 import zlib from 'node:zlib';
 import { normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
+import { JsonBytesWriter } from './json-bytes.js';
 import { metricSetKey, RATE_OF_CUMULATIVE, type SampleClock } from './metrics.js';
 
 const CLOCKS: readonly Exclude<SampleClock, 'scrape'>[] = ['cpu', 'memory', 'network', 'fs', 'accelerator'];
@@ -130,10 +135,90 @@ function labeledGroups(set: MetricSet, only?: ReadonlyMap<string, unknown>): [La
   return groups.map(([labels, pairs]): [LabelPairs, Pairs] => [toLabelPairs(labels, set.type), pairs]);
 }
 
-function toCompact(set: MetricSet): CompactSet {
-  const values: Pairs = [];
-  for (const name in set.values) values.push(metricRef(name), jsonValue(set.values[name]!));
-  return [set.key, set.type, toLabelPairs(set.labels, set.type), set.createTimeMs ?? null, set.scrapeTimeMs, sampleTimeOffsets(set), values, labeledGroups(set)];
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const COMMA = 0x2c;
+
+/** A metric's code, or its name without one, then its value (a bigint as its decimal string). */
+function writeMetricValue(out: JsonBytesWriter, name: string, value: MetricValue): void {
+  const code = CODE_OF.get(name);
+  if (code === undefined) out.string(name);
+  else out.number(code);
+  out.char(COMMA);
+  if (typeof value === 'bigint') out.string(value.toString());
+  else out.number(value);
+}
+
+function writeFlat(out: JsonBytesWriter, items: readonly (number | string | null)[]): void {
+  out.char(OPEN);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out.char(COMMA);
+    const item = items[i]!;
+    if (item === null) out.nullValue();
+    else if (typeof item === 'number') out.number(item);
+    else out.string(item);
+  }
+  out.char(CLOSE);
+}
+
+/** One set in the compact form (the module comment), written straight out. */
+function writeSet(out: JsonBytesWriter, set: MetricSet): void {
+  out.char(OPEN);
+  out.string(set.key);
+  out.char(COMMA);
+  out.string(set.type);
+  out.char(COMMA);
+  writeFlat(out, toLabelPairs(set.labels, set.type));
+  out.char(COMMA);
+  const createTimeMs = set.createTimeMs ?? null;
+  if (createTimeMs === null) out.nullValue();
+  else out.number(createTimeMs);
+  out.char(COMMA);
+  out.number(set.scrapeTimeMs);
+  out.char(COMMA);
+  writeFlat(out, sampleTimeOffsets(set));
+  out.char(COMMA);
+  out.char(OPEN);
+  let first = true;
+  for (const name in set.values) {
+    if (!first) out.char(COMMA);
+    first = false;
+    writeMetricValue(out, name, set.values[name]!);
+  }
+  out.char(CLOSE);
+  out.char(COMMA);
+  out.char(OPEN);
+  if (set.labeled.length > 0) {
+    const groups = labeledGroups(set);
+    for (let i = 0; i < groups.length; i++) {
+      if (i > 0) out.char(COMMA);
+      out.char(OPEN);
+      writeFlat(out, groups[i]![0]);
+      out.char(COMMA);
+      writeFlat(out, groups[i]![1]);
+      out.char(CLOSE);
+    }
+  }
+  out.char(CLOSE);
+  out.char(CLOSE);
+}
+
+/**
+ * The writer the sets are encoded with, reused (each encoding is written and read with no await
+ * in between). It keeps the largest node's encoding it has held (~41 KB at 30 pods).
+ */
+const setWriter = new JsonBytesWriter();
+
+/** `sets` in the compact form as UTF-8 JSON: a view of the shared writer, valid until the next encoding. */
+function writeSets(sets: readonly MetricSet[]): Buffer {
+  const out = setWriter.reset();
+  out.char(OPEN);
+  for (let i = 0; i < sets.length; i++) {
+    if (i > 0) out.char(COMMA);
+    writeSet(out, sets[i]!);
+  }
+  out.char(CLOSE);
+  return out.view();
 }
 
 /** A set as the next window's rates read it: a set in the stored form, opaque to callers (packRateSample packs them). */
@@ -199,11 +284,12 @@ function fromObject(set: MetricSet): MetricSet {
 const fromJson = (parsed: CompactSet | MetricSet): MetricSet => (Array.isArray(parsed) ? fromCompact(parsed) : fromObject(parsed));
 
 export function encodeMetricSets(sets: readonly MetricSet[]): string {
-  return JSON.stringify(sets.map(toCompact));
+  return writeSets(sets).toString('utf8');
 }
 
 export function encodeMetricSet(set: MetricSet): string {
-  return JSON.stringify(toCompact(set));
+  writeSet(setWriter.reset(), set);
+  return setWriter.view().toString('utf8');
 }
 
 /** The sets of `text` (encodeMetricSets' form); with `wanted`, only those whose key it accepts (the rest are not decoded). */
@@ -225,7 +311,7 @@ export function decodeMetricSets(text: string, wanted?: (key: string) => boolean
 const PACKED_MARK = 0x01;
 const PACK_OPTIONS = (bytes: number): zlib.BrotliOptions => ({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes } });
 
-export function packText(text: string): Buffer {
+export function packText(text: string | Buffer): Buffer {
   const body = zlib.brotliCompressSync(text, PACK_OPTIONS(text.length));
   const packed = Buffer.allocUnsafe(body.length + 1);
   packed[0] = PACKED_MARK;
@@ -240,7 +326,7 @@ export function unpackText(packed: Buffer): string {
 }
 
 /** `sets` as Redis keeps them in bulk (a node's staged sets, a rate sample): encodeMetricSets, packed. */
-export const packMetricSets = (sets: readonly MetricSet[]): Buffer => packText(encodeMetricSets(sets));
+export const packMetricSets = (sets: readonly MetricSet[]): Buffer => packText(writeSets(sets));
 
 /** The sets of a packMetricSets value (or of one written unpacked); with `wanted`, only those whose key it accepts. */
 export const unpackMetricSets = (packed: Buffer, wanted?: (key: string) => boolean): MetricSet[] => decodeMetricSets(unpackText(packed), wanted);

@@ -93,9 +93,15 @@ export function jsonSafeValue(value: MetricValue): number | string {
 
 export function sameLabels(a: Labels, b: Labels): boolean {
   if (a === b) return true;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => a[k] === b[k]);
+  // Counted with for-in rather than compared as Object.keys arrays: this runs for every labeled
+  // value a set is encoded or given rates with, and for-in over a small label object allocates nothing.
+  let count = 0;
+  for (const name in a) {
+    if (a[name] !== b[name]) return false;
+    count++;
+  }
+  for (const _name in b) count--;
+  return count === 0;
 }
 
 /** When a metric of `clock` was sampled in `set`: its block's own time, else the set's sample time. */

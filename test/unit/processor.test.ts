@@ -182,6 +182,19 @@ describe('batch codec', () => {
     });
   });
 
+  it('writes keys and labels that need escaping or are not ASCII, and values that are not integers, as JSON.stringify would, and reads them back exactly', () => {
+    const labels = { type: 'pod', pod_name: 'we"b\\1', namespace_name: 'café', labels: 'app:日本;emoji:😀;line:a\nb', custom: 'lone \ud800' };
+    const set = {
+      key: 'namespace:café/pod:we"b\\1', type: 'pod' as const, labels, createTimeMs: 1_700_000_000_000, scrapeTimeMs: 1_700_000_060_123, sampleTimesMs: { cpu: 1_700_000_060_000, network: 1_700_000_060_500 },
+      values: { 'cpu/usage_rate': 250, 'memory/page_faults_rate': 0.25, 'custom/negative': -3, 'custom/huge': 1e21, 'cpu/usage': 2n ** 63n },
+      labeled: [{ name: 'filesystem/usage', labels: { resource_id: 'vol "x"' }, value: 1.5 }],
+    };
+    const text = encodeMetricSet(set);
+    assert.equal(text, JSON.stringify(JSON.parse(text)), 'the bytes are what JSON.stringify writes for them');
+    assert.deepEqual(decodeMetricSet(text), set);
+    assert.deepEqual(unpackMetricSets(packMetricSets([set, set])), [set, set]);
+  });
+
   it('keeps two values of one metric with the same labels, and labeled values in their order', () => {
     const fs = { resource_id: '/' };
     const set = { key: 'node:n', type: 'node' as const, labels: { type: 'node' }, scrapeTimeMs: 10, sampleTimesMs: { fs: 7 }, values: {}, labeled: [{ name: 'filesystem/usage', labels: fs, value: 1 }, { name: 'filesystem/usage', labels: { ...fs }, value: 2 }, { name: 'filesystem/limit', labels: { resource_id: 'logs' }, value: 3 }] };
