@@ -24,9 +24,10 @@
  * that repeat the set's type or another label, were ~1/6 of a set after that (49 -> 41 KB per
  * node at 30 pods, with the enrichment labels). Bytes are CPU here: every staged byte is encoded,
  * written to Redis (and its AOF), copied into the store and read back by sinks.
- * The sets are written straight into bytes (JsonBytesWriter; the same bytes as JSON.stringify of
- * the arrays above), not built as those arrays first: at 30 pods that halved the heap an encoding
- * allocates (~320 -> ~160 KB per node) and took ~4% off the limit's work per node (throwaway
+ * The sets (and rate-sample entries) are written straight into bytes (JsonBytesWriter; the same
+ * bytes as JSON.stringify of the arrays above), not built as those arrays first: at 30 pods the
+ * heap an encoding allocates fell from ~320 to ~36 KB per node (most of what is left is for-in
+ * over pod values V8 keeps as dictionaries), and the limit's work per node by ~9% (throwaway
  * harness, 50 simulated nodes, three alternating runs of each).
  * `decodeMetricSet` also reads the older forms (labels as objects; values as name -> value
  * objects; the object as JSON), so a store written by an older version stays readable through an
@@ -72,27 +73,8 @@ type Pairs = JsonValue[];
 type LabelPairs = (number | string)[];
 type CompactSet = [string, MetricSet['type'], LabelPairs | Labels, number | null, number, (number | null)[], Pairs | Record<string, JsonValue>, [LabelPairs | Labels, Pairs | Record<string, JsonValue>][]];
 
-const jsonValue = (value: MetricValue): JsonValue => (typeof value === 'bigint' ? value.toString() : value);
 const revive = (value: JsonValue): MetricValue => (typeof value === 'string' ? normalizeInteger(BigInt(value)) : value);
-const metricRef = (name: string): JsonValue => CODE_OF.get(name) ?? name;
 const metricName = (ref: JsonValue): string => (typeof ref === 'number' ? (METRIC_CODES[ref] ?? `unknown/${ref}`) : ref);
-
-/** Does `pairs` already hold metric `ref`? (A group holds a handful of metrics.) */
-function holds(pairs: Pairs, ref: JsonValue): boolean {
-  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === ref) return true;
-  return false;
-}
-
-function toLabelPairs(labels: Labels, setType: string): LabelPairs {
-  const pairs: LabelPairs = [];
-  for (const name in labels) {
-    const value = labels[name]!;
-    let ref: number | string = value === setType ? SET_TYPE_REF : value;
-    for (let i = 1; i < pairs.length && ref === value; i += 2) if (pairs[i] === value) ref = (i - 1) / 2;
-    pairs.push(LABEL_CODE_OF.get(name) ?? name, ref);
-  }
-  return pairs;
-}
 
 function fromLabelPairs(pairs: LabelPairs | Labels, setType: string): Labels {
   if (!Array.isArray(pairs)) return pairs;
@@ -108,67 +90,121 @@ function fromLabelPairs(pairs: LabelPairs | Labels, setType: string): Labels {
   return labels;
 }
 
-function sampleTimeOffsets(set: MetricSet): (number | null)[] {
-  const offsets: (number | null)[] = [];
-  for (let i = 0; i < CLOCKS.length; i++) {
-    const timeMs = set.sampleTimesMs[CLOCKS[i]!];
-    if (timeMs === undefined) continue;
-    while (offsets.length < i) offsets.push(null);
-    offsets.push(timeMs - set.scrapeTimeMs);
-  }
-  return offsets;
-}
-
-/** The set's labeled values as label groups; with `only`, just the metrics it names. */
-function labeledGroups(set: MetricSet, only?: ReadonlyMap<string, unknown>): [LabelPairs, Pairs][] {
-  const groups: [Labels, Pairs][] = [];
-  for (const { name, labels, value } of set.labeled) {
-    if (only !== undefined && !only.has(name)) continue;
-    // The newest group with these labels that does not yet hold this metric (two values of one
-    // metric with the same labels get two groups, so nothing is lost).
-    const ref = metricRef(name);
-    let group: [Labels, Pairs] | undefined;
-    for (let i = groups.length - 1; i >= 0 && group === undefined; i--) if (sameLabels(groups[i]![0], labels)) group = groups[i];
-    if (group === undefined || holds(group[1], ref)) groups.push((group = [labels, []]));
-    group[1].push(ref, jsonValue(value));
-  }
-  return groups.map(([labels, pairs]): [LabelPairs, Pairs] => [toLabelPairs(labels, set.type), pairs]);
-}
-
 const OPEN = 0x5b; // [
 const CLOSE = 0x5d; // ]
 const COMMA = 0x2c;
+/** No label reference (the value is written as a string). */
+const NO_REF = -2;
 
-/** A metric's code, or its name without one, then its value (a bigint as its decimal string). */
-function writeMetricValue(out: JsonBytesWriter, name: string, value: MetricValue): void {
-  const code = CODE_OF.get(name);
+/** A label's or metric's code, or its name without one. */
+function writeCode(out: JsonBytesWriter, code: number | undefined, name: string): void {
   if (code === undefined) out.string(name);
   else out.number(code);
+}
+
+/** A metric's code (or name), then its value (a bigint as its decimal string). */
+function writeMetricValue(out: JsonBytesWriter, name: string, value: MetricValue): void {
+  writeCode(out, CODE_OF.get(name), name);
   out.char(COMMA);
   if (typeof value === 'bigint') out.string(value.toString());
   else out.number(value);
 }
 
-function writeFlat(out: JsonBytesWriter, items: readonly (number | string | null)[]): void {
+/** The values a labels object wrote as strings, by label index (undefined: written as a reference); reused, read below the labels' count only. */
+const writtenLabelValues: (string | undefined)[] = [];
+
+/** `labels` as flat pairs, a value repeating the set's type or an earlier label's written as a reference (the module comment). */
+function writeLabels(out: JsonBytesWriter, labels: Labels, setType: string): void {
   out.char(OPEN);
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) out.char(COMMA);
-    const item = items[i]!;
-    if (item === null) out.nullValue();
-    else if (typeof item === 'number') out.number(item);
-    else out.string(item);
+  let count = 0;
+  for (const name in labels) {
+    const value = labels[name]!;
+    if (count > 0) out.char(COMMA);
+    writeCode(out, LABEL_CODE_OF.get(name), name);
+    out.char(COMMA);
+    let ref = value === setType ? SET_TYPE_REF : NO_REF;
+    for (let i = 0; i < count && ref === NO_REF; i++) if (writtenLabelValues[i] === value) ref = i;
+    if (ref === NO_REF) out.string(value);
+    else out.number(ref);
+    writtenLabelValues[count++] = ref === NO_REF ? value : undefined;
   }
   out.char(CLOSE);
 }
 
-/** One set in the compact form (the module comment), written straight out. */
-function writeSet(out: JsonBytesWriter, set: MetricSet): void {
+function writeSampleTimeOffsets(out: JsonBytesWriter, set: MetricSet): void {
+  out.char(OPEN);
+  let written = 0;
+  for (let i = 0; i < CLOCKS.length; i++) {
+    const timeMs = set.sampleTimesMs[CLOCKS[i]!];
+    if (timeMs === undefined) continue;
+    for (; written < i; written++) {
+      if (written > 0) out.char(COMMA);
+      out.nullValue();
+    }
+    if (written++ > 0) out.char(COMMA);
+    out.number(timeMs - set.scrapeTimeMs);
+  }
+  out.char(CLOSE);
+}
+
+/** For the set being written: each labeled value's group (-1: left out), and each group's labels; reused (not emptied: a shrinking array is reallocated when it grows again), read below the set's counts only. */
+const groupOfValue: number[] = [];
+const groupLabels: Labels[] = [];
+
+/** The set's labeled values as label groups; with `only`, just the metrics it names. */
+function writeLabeledGroups(out: JsonBytesWriter, set: MetricSet, only?: ReadonlyMap<string, unknown>): void {
+  const labeled = set.labeled;
+  let groups = 0;
+  for (let v = 0; v < labeled.length; v++) {
+    const { name, labels } = labeled[v]!;
+    groupOfValue[v] = -1;
+    if (only !== undefined && !only.has(name)) continue;
+    // The newest group with these labels, unless it already holds this metric: then a group of
+    // its own (two values of one metric with the same labels get two groups, so nothing is lost).
+    let group = -1;
+    for (let g = groups - 1; g >= 0 && group === -1; g--) if (sameLabels(groupLabels[g]!, labels)) group = g;
+    for (let u = 0; u < v && group !== -1; u++) if (groupOfValue[u] === group && labeled[u]!.name === name) group = -1;
+    if (group === -1) {
+      groupLabels[groups] = labels;
+      group = groups++;
+    }
+    groupOfValue[v] = group;
+  }
+  out.char(OPEN);
+  for (let g = 0; g < groups; g++) {
+    if (g > 0) out.char(COMMA);
+    out.char(OPEN);
+    writeLabels(out, groupLabels[g]!, set.type);
+    out.char(COMMA);
+    out.char(OPEN);
+    let first = true;
+    for (let v = 0; v < labeled.length; v++) {
+      if (groupOfValue[v] !== g) continue;
+      if (!first) out.char(COMMA);
+      first = false;
+      writeMetricValue(out, labeled[v]!.name, labeled[v]!.value);
+    }
+    out.char(CLOSE);
+    out.char(CLOSE);
+  }
+  out.char(CLOSE);
+}
+
+const RATE_SOURCES: readonly string[] = [...RATE_OF_CUMULATIVE.keys()];
+
+/** One set in the compact form (the module comment); with `rateSample`, only what the next window's rates read (no labels, the counters rates come from). */
+function writeSet(out: JsonBytesWriter, set: MetricSet, rateSample = false): void {
   out.char(OPEN);
   out.string(set.key);
   out.char(COMMA);
   out.string(set.type);
   out.char(COMMA);
-  writeFlat(out, toLabelPairs(set.labels, set.type));
+  if (rateSample) {
+    out.char(OPEN);
+    out.char(CLOSE);
+  } else {
+    writeLabels(out, set.labels, set.type);
+  }
   out.char(COMMA);
   const createTimeMs = set.createTimeMs ?? null;
   if (createTimeMs === null) out.nullValue();
@@ -176,30 +212,28 @@ function writeSet(out: JsonBytesWriter, set: MetricSet): void {
   out.char(COMMA);
   out.number(set.scrapeTimeMs);
   out.char(COMMA);
-  writeFlat(out, sampleTimeOffsets(set));
+  writeSampleTimeOffsets(out, set);
   out.char(COMMA);
   out.char(OPEN);
   let first = true;
-  for (const name in set.values) {
-    if (!first) out.char(COMMA);
-    first = false;
-    writeMetricValue(out, name, set.values[name]!);
-  }
-  out.char(CLOSE);
-  out.char(COMMA);
-  out.char(OPEN);
-  if (set.labeled.length > 0) {
-    const groups = labeledGroups(set);
-    for (let i = 0; i < groups.length; i++) {
-      if (i > 0) out.char(COMMA);
-      out.char(OPEN);
-      writeFlat(out, groups[i]![0]);
-      out.char(COMMA);
-      writeFlat(out, groups[i]![1]);
-      out.char(CLOSE);
+  if (rateSample) {
+    for (const name of RATE_SOURCES) {
+      const value = set.values[name];
+      if (value === undefined) continue;
+      if (!first) out.char(COMMA);
+      first = false;
+      writeMetricValue(out, name, value);
+    }
+  } else {
+    for (const name in set.values) {
+      if (!first) out.char(COMMA);
+      first = false;
+      writeMetricValue(out, name, set.values[name]!);
     }
   }
   out.char(CLOSE);
+  out.char(COMMA);
+  writeLabeledGroups(out, set, rateSample ? RATE_OF_CUMULATIVE : undefined);
   out.char(CLOSE);
 }
 
@@ -221,29 +255,24 @@ function writeSets(sets: readonly MetricSet[]): Buffer {
   return out.view();
 }
 
-/** A set as the next window's rates read it: a set in the stored form, opaque to callers (packRateSample packs them). */
-export type RateSampleEntry = CompactSet;
-const RATE_SOURCES: readonly string[] = [...RATE_OF_CUMULATIVE.keys()];
+/** A set as the next window's rates read it: the set in the stored form as JSON text, opaque to callers (packRateSample packs them). */
+export type RateSampleEntry = string;
 
 /**
  * The set reduced to what the next window's rates read (its times and the counters rates are
  * computed from; no labels), straight in the stored form: decoded by unpackMetricSets as a set
- * with just those. Built without an intermediate MetricSet: copying each set's values object
- * entry by entry (V8 keeps a pod's as a dictionary) cost ~0.37 ms per node of 30 pods over fully
- * processed sets, against ~0.02 this way (warm loop, throwaway).
+ * with just those. Taken when processing reaches the set, before enrichment adds to it. Built
+ * without an intermediate MetricSet: copying each set's values object entry by entry (V8 keeps a
+ * pod's as a dictionary) cost ~0.37 ms per node of 30 pods over fully processed sets, against
+ * ~0.02 this way (warm loop, throwaway).
  */
 export function rateSampleEntry(set: MetricSet): RateSampleEntry {
-  const values: Pairs = [];
-  for (const name of RATE_SOURCES) {
-    const value = set.values[name];
-    if (value !== undefined) values.push(metricRef(name), jsonValue(value));
-  }
-  const groups = set.labeled.length === 0 ? [] : labeledGroups(set, RATE_OF_CUMULATIVE);
-  return [set.key, set.type, [], set.createTimeMs ?? null, set.scrapeTimeMs, sampleTimeOffsets(set), values, groups];
+  writeSet(setWriter.reset(), set, true);
+  return setWriter.view().toString('utf8');
 }
 
 /** A node's rate sample as Redis keeps it (packed; read back with unpackMetricSets). */
-export const packRateSample = (entries: readonly RateSampleEntry[]): Buffer => packText(JSON.stringify(entries));
+export const packRateSample = (entries: readonly RateSampleEntry[]): Buffer => packText(`[${entries.join(',')}]`);
 
 /** Calls `each` with every metric and value, from pairs or from the older name -> value object. */
 function forEachValue(encoded: Pairs | Record<string, JsonValue>, each: (name: string, value: MetricValue) => void): void {
