@@ -34,8 +34,8 @@
  * upgrade.
  */
 import zlib from 'node:zlib';
-import { normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
 import { JsonBytesWriter } from './json-bytes.js';
+import { normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
 import { metricSetKey, RATE_OF_CUMULATIVE, type SampleClock } from './metrics.js';
 
 const CLOCKS: readonly Exclude<SampleClock, 'scrape'>[] = ['cpu', 'memory', 'network', 'fs', 'accelerator'];
