@@ -255,6 +255,12 @@ function writeSets(sets: readonly MetricSet[]): Buffer {
   return out.view();
 }
 
+/** One set in the compact form as JSON text (whole, or as its rate sample's entry). */
+function setText(set: MetricSet, rateSample: boolean): string {
+  writeSet(setWriter.reset(), set, rateSample);
+  return setWriter.view().toString('utf8');
+}
+
 /** A set as the next window's rates read it: the set in the stored form as JSON text, opaque to callers (packRateSample packs them). */
 export type RateSampleEntry = string;
 
@@ -267,8 +273,7 @@ export type RateSampleEntry = string;
  * ~0.02 this way (warm loop, throwaway).
  */
 export function rateSampleEntry(set: MetricSet): RateSampleEntry {
-  writeSet(setWriter.reset(), set, true);
-  return setWriter.view().toString('utf8');
+  return setText(set, true);
 }
 
 /** A node's rate sample as Redis keeps it (packed; read back with unpackMetricSets). */
@@ -316,10 +321,7 @@ export function encodeMetricSets(sets: readonly MetricSet[]): string {
   return writeSets(sets).toString('utf8');
 }
 
-export function encodeMetricSet(set: MetricSet): string {
-  writeSet(setWriter.reset(), set);
-  return setWriter.view().toString('utf8');
-}
+export const encodeMetricSet = (set: MetricSet): string => setText(set, false);
 
 /** The sets of `text` (encodeMetricSets' form); with `wanted`, only those whose key it accepts (the rest are not decoded). */
 export function decodeMetricSets(text: string, wanted?: (key: string) => boolean): MetricSet[] {

@@ -12,7 +12,6 @@ const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 /** The longest safe integer, with its sign: -9007199254740991. */
-
 const MAX_INTEGER_BYTES = 17;
 /** Integers are written in parts below this (10^8, a small integer for V8). */
 const LOW_PART = 100_000_000;
@@ -79,7 +78,7 @@ export class JsonBytesWriter {
     this.digits(value - high * LOW_PART, LOW_DIGITS);
   }
 
-  /** The digits of `value` (0 <= value < LOW_PART), zero-padded to `width`. */
+  /** The digits of `value` (0 <= value < LOW_PART), zero-padded to `width` (the low part of a larger integer). */
   private digits(value: number, width: number): void {
     let count = 1;
     for (let power = 10; power <= value; power *= 10) count++;
