@@ -35,7 +35,7 @@
  */
 import zlib from 'node:zlib';
 import { JsonBytesWriter } from './json-bytes.js';
-import { normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
+import { newMetricValues, normalizeInteger, sameLabels, type Labels, type LabeledValue, type MetricSet, type MetricValue } from './metric-set.js';
 import { metricSetKey, RATE_OF_CUMULATIVE, type SampleClock } from './metrics.js';
 
 const CLOCKS: readonly Exclude<SampleClock, 'scrape'>[] = ['cpu', 'memory', 'network', 'fs', 'accelerator'];
@@ -296,7 +296,7 @@ function fromCompact([key, type, labels, createTimeMs, scrapeTimeMs, offsets, va
     const decodedLabels = fromLabelPairs(groupLabels, type);
     forEachValue(groupValues, (name, value) => labeled.push({ name, labels: decodedLabels, value }));
   }
-  const decodedValues: Record<string, MetricValue> = {};
+  const decodedValues = newMetricValues();
   forEachValue(values, (name, value) => (decodedValues[name] = value));
   const set: MetricSet = { key, type, labels: fromLabelPairs(labels, type), scrapeTimeMs, sampleTimesMs, values: decodedValues, labeled };
   if (createTimeMs !== null) set.createTimeMs = createTimeMs;

@@ -46,6 +46,42 @@ export interface NodeBatch {
   readonly notes: string[];
 }
 
+/**
+ * How many values a set's values object holds in the object itself (V8's in-object properties).
+ * Values are added by computed name (`values[name] = ...`). An object V8 makes for `{}` has room
+ * for 4; past that, V8 keeps at most 12 more in a side array before it turns the object into a
+ * dictionary. A pod's set ends up with ~26 values, so it was a dictionary, and every write, read,
+ * for-in and copy of its values took a hash lookup. Objects made by `newMetricValues` have room
+ * for this many, so a set's values stay a plain (fast) object.
+ */
+const VALUES_IN_OBJECT = 48;
+
+/**
+ * The constructor behind `newMetricValues`. V8 sizes a constructor's objects by the `this.x =`
+ * assignments in its body, run or not, so the assignments below (never run) give every object
+ * room for VALUES_IN_OBJECT values. Its prototype is Object.prototype, so its objects are plain
+ * objects to everything else (deepStrictEqual, JSON, for-in).
+ */
+const RoomyValues = function (this: Record<string, MetricValue>, reserve: boolean): void {
+  if (reserve) {
+      this.r0 = 0; this.r1 = 0; this.r2 = 0; this.r3 = 0; this.r4 = 0; this.r5 = 0; this.r6 = 0; this.r7 = 0;
+      this.r8 = 0; this.r9 = 0; this.r10 = 0; this.r11 = 0; this.r12 = 0; this.r13 = 0; this.r14 = 0; this.r15 = 0;
+      this.r16 = 0; this.r17 = 0; this.r18 = 0; this.r19 = 0; this.r20 = 0; this.r21 = 0; this.r22 = 0; this.r23 = 0;
+      this.r24 = 0; this.r25 = 0; this.r26 = 0; this.r27 = 0; this.r28 = 0; this.r29 = 0; this.r30 = 0; this.r31 = 0;
+      this.r32 = 0; this.r33 = 0; this.r34 = 0; this.r35 = 0; this.r36 = 0; this.r37 = 0; this.r38 = 0; this.r39 = 0;
+      this.r40 = 0; this.r41 = 0; this.r42 = 0; this.r43 = 0; this.r44 = 0; this.r45 = 0; this.r46 = 0; this.r47 = 0;
+  }
+} as unknown as { new (reserve: boolean): Record<string, MetricValue>; prototype: object };
+RoomyValues.prototype = Object.prototype;
+// V8 shrinks a constructor's objects to the room its first few objects used; these use it all.
+for (let i = 0; i < 8; i++) {
+  const warm = new RoomyValues(false);
+  for (let v = 0; v < VALUES_IN_OBJECT; v++) warm[`r${v}`] = 0;
+}
+
+/** An empty values object for a metric set (a plain object with room for a set's values; see VALUES_IN_OBJECT). */
+export const newMetricValues = (): Record<string, MetricValue> => new RoomyValues(false);
+
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A bigint as a number when that is exact, else the bigint itself. */

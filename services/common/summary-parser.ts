@@ -26,7 +26,7 @@ import {
   metricSetKey,
   type MetricSetType,
 } from './metrics.js';
-import { addValues, normalizeInteger, type Labels, type MetricSet, type MetricValue, type NodeBatch } from './metric-set.js';
+import { addValues, newMetricValues, normalizeInteger, type Labels, type MetricSet, type MetricValue, type NodeBatch } from './metric-set.js';
 
 /** Default response cap: a 110-pod node with many interfaces per pod stays well under 4 MiB. */
 export const DEFAULT_MAX_SUMMARY_BYTES = 16 * 1024 * 1024;
@@ -350,7 +350,7 @@ function decodeContainer(
 }
 
 function newSet(key: string, type: MetricSetType, labels: Labels, createTimeMs: number | undefined): MetricSet {
-  const set: MetricSet = { key, type, labels, scrapeTimeMs: 0, sampleTimesMs: {}, values: {}, labeled: [] };
+  const set: MetricSet = { key, type, labels, scrapeTimeMs: 0, sampleTimesMs: {}, values: newMetricValues(), labeled: [] };
   if (createTimeMs !== undefined) set.createTimeMs = createTimeMs;
   return set;
 }

@@ -12,7 +12,7 @@
  */
 import type { NamespaceMeta, NodeMeta } from '../common/jobs.js';
 import { LABEL, METRICS, metricSetKey, type MetricDefinition, type MetricSetType } from '../common/metrics.js';
-import { addValues, toApproxNumber, type MetricSet, type MetricValue } from '../common/metric-set.js';
+import { addValues, newMetricValues, toApproxNumber, type MetricSet, type MetricValue } from '../common/metric-set.js';
 
 const carries = (m: MetricDefinition, ...types: MetricSetType[]): boolean => types.every((t) => m.setTypes.includes(t));
 const summable = (m: MetricDefinition): boolean => m.valueLabels.length === 0 && m.aggregation === 'sum';
@@ -41,7 +41,7 @@ export function aggregatePods(sets: readonly MetricSet[]): void {
     const podKey = metricSetKey.pod(set.labels[LABEL.namespaceName]!, set.labels[LABEL.podName]!);
     if (!pods.has(podKey)) continue;
     let sums = fromContainers.get(podKey);
-    if (!sums) fromContainers.set(podKey, (sums = {}));
+    if (!sums) fromContainers.set(podKey, (sums = newMetricValues()));
     for (const name of POD_FROM_CONTAINERS) sumInto(sums, name, set.values[name]);
   }
   for (const [podKey, sums] of fromContainers) {

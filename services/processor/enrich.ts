@@ -8,7 +8,7 @@
  */
 import type { ContainerMeta, NamespaceMeta, PodMeta } from '../common/jobs.js';
 import { LABEL, metricSetKey } from '../common/metrics.js';
-import type { Labels, MetricSet } from '../common/metric-set.js';
+import { newMetricValues, type Labels, type MetricSet } from '../common/metric-set.js';
 
 export interface EnrichOptions {
   labelSeparator: string;
@@ -60,7 +60,7 @@ function setContainerResources(set: MetricSet, container: ContainerMeta): void {
 }
 
 function stubSet(key: string, type: MetricSet['type'], labels: Labels, scrapeTimeMs: number): MetricSet {
-  return { key, type, labels, scrapeTimeMs, sampleTimesMs: {}, values: {}, labeled: [] };
+  return { key, type, labels, scrapeTimeMs, sampleTimesMs: {}, values: newMetricValues(), labeled: [] };
 }
 
 /**

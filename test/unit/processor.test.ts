@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, packRateSample, rateSampleEntry, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
@@ -11,7 +13,7 @@ import { rollUp } from '../../services/processor/aggregate.js';
 import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
 import { podsNotListed, processNode, withoutPods } from '../../services/processor/process-node.js';
 import { namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from '../../services/scheduler/metadata.js';
-import { FIXTURES, setByKey, summaryFixture } from '../helpers.js';
+import { FIXTURES, REPO_ROOT, setByKey, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
 
 const apiList = <T>(name: string): T[] => (JSON.parse(readFileSync(join(FIXTURES, 'apiserver', name), 'utf8')) as { items: T[] }).items;
 
@@ -109,6 +111,51 @@ describe('processor: enrichment and aggregation against real API objects (v1.35 
     const coredns = setByKey(next.sets, metricSetKey.podContainer('kube-system', 'coredns-7d764666f9-qdcxt', 'coredns'));
     // 30 s of CPU over one minute: 500 millicores.
     assert.equal(coredns.values['cpu/usage_rate'], 500);
+  });
+});
+
+describe('metric values objects', () => {
+  it('are plain objects that V8 keeps in fast mode: every set of every summary fixture, processed with rates, and decoded from its stored form', () => {
+    // A pod's ~26 values added by name made V8 turn its values object into a dictionary (slow to
+    // write, read, copy and walk); newMetricValues gives them room. %HasFastProperties needs
+    // --allow-natives-syntax, so the check runs in a child process.
+    const { node, pods, namespaces } = cluster135();
+    const minikubeFile = 'nri_k8s_v1.35_minikube_containerd_stats_summary.json';
+    const dist = (path: string): string => JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', 'services', path)).href);
+    const script = `
+      import { readFileSync, readdirSync } from 'node:fs';
+      import { join } from 'node:path';
+      const { parseSummary } = await import(${dist('common/summary-parser.js')});
+      const { processNode } = await import(${dist('processor/process-node.js')});
+      const { DEFAULT_ENRICH_OPTIONS } = await import(${dist('processor/enrich.js')});
+      const { packRateSample, unpackMetricSets, packMetricSets } = await import(${dist('common/batch-codec.js')});
+      const dir = ${JSON.stringify(SUMMARY_FIXTURES)};
+      const minikube = ${JSON.stringify({ file: minikubeFile, node, pods, namespaces: [...namespaces] })};
+      const report = { sets: 0, slow: [], notPlain: 0, mostValues: 0 };
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+        const text = readFileSync(join(dir, file), 'utf8');
+        // The v1.35 minikube summary with its API objects (enriched: requests, limits, restarts); the rest without.
+        const context = file === minikube.file
+          ? { nodeName: minikube.node.name, node: minikube.node, pods: minikube.pods, namespaces: new Map(minikube.namespaces) }
+          : { nodeName: 'n', pods: [], namespaces: new Map() };
+        const first = processNode(parseSummary(text, { nodeName: 'n', receivedAtMs: 1 }).metricSets, [], context, DEFAULT_ENRICH_OPTIONS);
+        const previous = unpackMetricSets(packRateSample(first.rateSample));
+        const second = processNode(parseSummary(text, { nodeName: 'n', receivedAtMs: 1 }).metricSets, previous, context, DEFAULT_ENRICH_OPTIONS);
+        for (const set of [...second.sets, ...previous, ...unpackMetricSets(packMetricSets(second.sets))]) {
+          report.sets++;
+          report.mostValues = Math.max(report.mostValues, Object.keys(set.values).length);
+          if (!%HasFastProperties(set.values)) report.slow.push(file + ' ' + set.key + ' (' + Object.keys(set.values).length + ' values)');
+          if (Object.getPrototypeOf(set.values) !== Object.prototype) report.notPlain++;
+        }
+      }
+      console.log(JSON.stringify(report));`;
+    const child = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const report = JSON.parse(child.stdout) as { sets: number; slow: string[]; notPlain: number; mostValues: number };
+    assert.ok(report.sets > 400, `${report.sets} sets checked`);
+    assert.ok(report.mostValues >= 26, `the fullest set has ${report.mostValues} values`);
+    assert.deepEqual(report.slow.slice(0, 5), [], `${report.slow.length} values objects in dictionary mode`);
+    assert.equal(report.notPlain, 0);
   });
 });
 
