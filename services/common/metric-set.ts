@@ -64,12 +64,12 @@ const VALUES_IN_OBJECT = 48;
  */
 const RoomyValues = function (this: Record<string, MetricValue>, reserve: boolean): void {
   if (reserve) {
-      this.r0 = 0; this.r1 = 0; this.r2 = 0; this.r3 = 0; this.r4 = 0; this.r5 = 0; this.r6 = 0; this.r7 = 0;
-      this.r8 = 0; this.r9 = 0; this.r10 = 0; this.r11 = 0; this.r12 = 0; this.r13 = 0; this.r14 = 0; this.r15 = 0;
-      this.r16 = 0; this.r17 = 0; this.r18 = 0; this.r19 = 0; this.r20 = 0; this.r21 = 0; this.r22 = 0; this.r23 = 0;
-      this.r24 = 0; this.r25 = 0; this.r26 = 0; this.r27 = 0; this.r28 = 0; this.r29 = 0; this.r30 = 0; this.r31 = 0;
-      this.r32 = 0; this.r33 = 0; this.r34 = 0; this.r35 = 0; this.r36 = 0; this.r37 = 0; this.r38 = 0; this.r39 = 0;
-      this.r40 = 0; this.r41 = 0; this.r42 = 0; this.r43 = 0; this.r44 = 0; this.r45 = 0; this.r46 = 0; this.r47 = 0;
+    this.r0 = 0; this.r1 = 0; this.r2 = 0; this.r3 = 0; this.r4 = 0; this.r5 = 0; this.r6 = 0; this.r7 = 0;
+    this.r8 = 0; this.r9 = 0; this.r10 = 0; this.r11 = 0; this.r12 = 0; this.r13 = 0; this.r14 = 0; this.r15 = 0;
+    this.r16 = 0; this.r17 = 0; this.r18 = 0; this.r19 = 0; this.r20 = 0; this.r21 = 0; this.r22 = 0; this.r23 = 0;
+    this.r24 = 0; this.r25 = 0; this.r26 = 0; this.r27 = 0; this.r28 = 0; this.r29 = 0; this.r30 = 0; this.r31 = 0;
+    this.r32 = 0; this.r33 = 0; this.r34 = 0; this.r35 = 0; this.r36 = 0; this.r37 = 0; this.r38 = 0; this.r39 = 0;
+    this.r40 = 0; this.r41 = 0; this.r42 = 0; this.r43 = 0; this.r44 = 0; this.r45 = 0; this.r46 = 0; this.r47 = 0;
   }
 } as unknown as { new (reserve: boolean): Record<string, MetricValue>; prototype: object };
 RoomyValues.prototype = Object.prototype;
