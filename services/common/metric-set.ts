@@ -48,10 +48,11 @@ export interface NodeBatch {
 
 /**
  * How many values a set's values object holds in the object itself (V8's in-object properties).
- * Values are added by computed name (`values[name] = ...`). An object V8 makes for `{}` has room
- * for 4; past that, V8 keeps at most 12 more in a side array before it turns the object into a
- * dictionary. A pod's set ends up with ~26 values, so it was a dictionary, and every write, read,
- * for-in and copy of its values took a hash lookup. Objects made by `newMetricValues` have room
+ * The roll-up, the rates and decoding add values by computed name (`values[name] = ...`). An
+ * object V8 makes for `{}` has room for 4; past that, a store by computed name keeps at most 12
+ * more in a side array before V8 turns the object into a dictionary. A pod's set ends up with ~26
+ * values and the node's ~37, so theirs were dictionaries, and every write, read, for-in and copy
+ * of their values took a hash lookup. Objects made by `newMetricValues` have room
  * for this many, so a set's values stay a plain (fast) object.
  */
 const VALUES_IN_OBJECT = 48;

@@ -138,9 +138,10 @@ describe('metric values objects', () => {
         const context = file === minikube.file
           ? { nodeName: minikube.node.name, node: minikube.node, pods: minikube.pods, namespaces: new Map(minikube.namespaces) }
           : { nodeName: 'n', pods: [], namespaces: new Map() };
-        const first = processNode(parseSummary(text, { nodeName: 'n', receivedAtMs: 1 }).metricSets, [], context, DEFAULT_ENRICH_OPTIONS);
+        const parsed = () => parseSummary(text, { nodeName: context.nodeName, receivedAtMs: 1 }).metricSets;
+        const first = processNode(parsed(), [], context, DEFAULT_ENRICH_OPTIONS);
         const previous = unpackMetricSets(packRateSample(first.rateSample));
-        const second = processNode(parseSummary(text, { nodeName: 'n', receivedAtMs: 1 }).metricSets, previous, context, DEFAULT_ENRICH_OPTIONS);
+        const second = processNode(parsed(), previous, context, DEFAULT_ENRICH_OPTIONS);
         for (const set of [...second.sets, ...previous, ...unpackMetricSets(packMetricSets(second.sets))]) {
           report.sets++;
           report.mostValues = Math.max(report.mostValues, Object.keys(set.values).length);
