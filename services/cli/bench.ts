@@ -277,6 +277,17 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<{ limitSeco
   };
 }
 
+/**
+ * Redis's own CPU seconds (`INFO cpu`, its getrusage: microseconds, its children apart). The floor
+ * reads it rather than /proc's clock ticks: at a few nodes its rounds cost Redis less than one
+ * 10 ms tick, and read as 0.
+ */
+async function redisCpuSeconds(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return field('used_cpu_sys') + field('used_cpu_user');
+}
+
 /** Rounds of no-op scrape jobs the queue floor times, after one untimed round. */
 const FLOOR_TIMED_ROUNDS = 3;
 /** How the queue floor spreads a round's jobs (ms): delayed, as the scheduler's spread delays them. */
@@ -289,7 +300,7 @@ const FLOOR_SPREAD_MS = 2000;
  * taken by one worker per shard, `concurrency` jobs in flight in all, whose handler returns at
  * once. CPU seconds per node of this process (the adding and the working side both) and of Redis.
  */
-async function measureQueueFloor(redisUrl: string, redisPid: number, nodesPerRound: number, concurrency: number): Promise<{ clientSeconds: number; redisSeconds: number }> {
+async function measureQueueFloor(redisUrl: string, nodesPerRound: number, concurrency: number): Promise<{ clientSeconds: number; redisSeconds: number }> {
   const { openQueues, startWorker } = await import('../common/queues.js');
   const { scrapeJobsByShard } = await import('../scheduler/scheduler.js');
   const { createLogger } = await import('../common/logger.js');
@@ -331,11 +342,11 @@ async function measureQueueFloor(redisUrl: string, redisPid: number, nodesPerRou
   try {
     await round(0);
     const started = process.cpuUsage();
-    const redisBefore = cpuTimes(redisPid).own;
+    const redisBefore = await redisCpuSeconds(adding);
     for (let index = 1; index <= FLOOR_TIMED_ROUNDS; index++) await round(index);
     const clientSeconds = cpuMsSince(started) / 1000;
     const nodes = FLOOR_TIMED_ROUNDS * nodesPerRound;
-    return { clientSeconds: clientSeconds / nodes, redisSeconds: (cpuTimes(redisPid).own - redisBefore) / nodes };
+    return { clientSeconds: clientSeconds / nodes, redisSeconds: ((await redisCpuSeconds(adding)) - redisBefore) / nodes };
   } finally {
     await Promise.all(workers.map((worker) => worker.close()));
     await queues.close();
@@ -632,7 +643,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     const gc: BenchResult['gc'] = {};
     for (const { role, gcTrace } of children) if (gcTrace) gcTrace.tally(measuredFromMicros / 1000, measuredToMicros / 1000, (gc[role] ??= { collections: 0, fullCollections: 0, pauseSeconds: 0, allocatedBytes: 0 }));
     const { limitSeconds, fetchSeconds } = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
-    const queueFloor = await measureQueueFloor(redis.url, redis.pid!, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * SCRAPER_CONCURRENCY);
+    const queueFloor = await measureQueueFloor(redis.url, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * SCRAPER_CONCURRENCY);
     const floorMs = { queueClient: queueFloor.clientSeconds * 1000, queueRedis: queueFloor.redisSeconds * 1000, fetch: fetchSeconds * 1000 };
     const burstSeconds = measured.reduce((sum, s) => sum + (s.finalizedAtMs - s.scrapeAtMs) / 1000, 0);
     return {
