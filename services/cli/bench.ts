@@ -641,7 +641,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     // After the roles stopped: V8's trace lines wait in their stdio buffers until the process exits.
     await Promise.all(children.map((c) => c.stdoutClosed));
     const gc: BenchResult['gc'] = {};
-    for (const { role, gcTrace } of children) if (gcTrace) gcTrace.tally(measuredFromMicros / 1000, measuredToMicros / 1000, (gc[role] ??= { collections: 0, fullCollections: 0, pauseSeconds: 0, allocatedBytes: 0 }));
+    for (const { role, gcTrace } of children) if (gcTrace) gcTrace.tally(measuredFromMicros / 1000, measuredToMicros / 1000, (gc[role] ??= { collections: 0, fullCollections: 0, pauseSeconds: 0, allocatedBytes: 0, promotedBytes: 0 }));
     const { limitSeconds, fetchSeconds } = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
     const queueFloor = await measureQueueFloor(redis.url, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * SCRAPER_CONCURRENCY);
     const floorMs = { queueClient: queueFloor.clientSeconds * 1000, queueRedis: queueFloor.redisSeconds * 1000, fetch: fetchSeconds * 1000 };
@@ -706,7 +706,7 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`* the simulator is not part of the pipeline and is not counted in its total; ms/node-scrape is over the ${scrapes} node-scrapes processed (of ${result.nodes * result.windows} expected)`);
   lines.push(`garbage collection over the measured windows (V8's --trace-gc-nvp: the main thread's pauses, part of the role's CPU above, and the heap bytes each collection found allocated since the one before):`);
   for (const [role, tally] of Object.entries(result.gc)) {
-    lines.push(`  ${role.padEnd(10)}${fixed((tally.pauseSeconds * 1000) / scrapes, 3, 7)} ms per node-scrape in ${tally.collections} collections (${tally.fullCollections} full); ${fixed(tally.allocatedBytes / 1024 / scrapes, 0, 5)} KiB allocated per node-scrape`);
+    lines.push(`  ${role.padEnd(10)}${fixed((tally.pauseSeconds * 1000) / scrapes, 3, 7)} ms per node-scrape in ${tally.collections} collections (${tally.fullCollections} full); ${fixed(tally.allocatedBytes / 1024 / scrapes, 0, 5)} KiB allocated and ${fixed(tally.promotedBytes / 1024 / scrapes, 0, 4)} KiB promoted to the old generation per node-scrape`);
   }
   lines.push(`the limit (parse, process, encode in one tight loop, no queues): ${result.limitCpuMsPerNodeScrape.toFixed(3)} ms per node-scrape; the pipeline is ${(result.pipelineCpuMsPerNodeScrape / result.limitCpuMsPerNodeScrape).toFixed(1)}x that`);
   const processing = result.processingCpuMsPerNodeScrape;
