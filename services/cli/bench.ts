@@ -193,6 +193,14 @@ export interface BenchResult {
    * keyspace's tables). Read after the roles' CPU, so it is not counted in the redis row.
    */
   redisMemory: RedisMemory;
+  /**
+   * The pipeline idling, between windows: from when the last measured window reached every sink
+   * to a second before the next window's scrapes, each role's CPU and Redis's in ms per second
+   * (/proc, like the roles' rows). What the pipeline costs whatever the cluster's size (the queues'
+   * stalled-job checks and blocking waits, the scrapers' heartbeats, the scheduler's lease, Redis's
+   * own timers). Undefined when that interval was under IDLE_MIN_MS.
+   */
+  idle: { seconds: number; cpuMsPerSecond: Record<string, number> } | undefined;
   summaries: WindowSummary[];
   /** The measured interval on the monotonic clock, to pick the profiles' samples from it. */
   measuredMicros: [number, number];
@@ -428,6 +436,36 @@ function processRuns(pid: number): boolean {
   }
 }
 
+/** The idle interval ends this long before the next window's scrape time (its jobs are added then). */
+const IDLE_END_BEFORE_SCRAPE_MS = 1000;
+/** A shorter idle interval is not measured: /proc counts CPU in 10 ms ticks. */
+const IDLE_MIN_MS = 2000;
+
+/**
+ * Each process's CPU in ms per second (BenchResult.idle) from when window W (`windowStartMs`) has
+ * reached every sink until `untilMs` (the wall clock); undefined if that leaves under IDLE_MIN_MS.
+ */
+async function measureIdle(client: Redis, keys: RedisKeys, sinks: readonly string[], windowStartMs: number, untilMs: number, pids: readonly { role: string; pid: number }[]): Promise<BenchResult['idle']> {
+  const written = async (sink: string): Promise<boolean> => (await client.zrange(keys.sinkWritten(sink), 0, -1)).some((member) => member.startsWith(`${windowStartMs}-`));
+  for (const sink of sinks) while (!(await written(sink)) && Date.now() < untilMs) await new Promise((r) => setTimeout(r, 100));
+  if (untilMs - Date.now() < IDLE_MIN_MS) return undefined;
+  const before = pids.map((p) => cpuTimes(p.pid).own);
+  const fromMs = Date.now();
+  await new Promise((r) => setTimeout(r, untilMs - fromMs));
+  const seconds = (Date.now() - fromMs) / 1000;
+  const cpuMsPerSecond: Record<string, number> = {};
+  pids.forEach(({ role, pid }, i) => {
+    cpuMsPerSecond[role] = (cpuMsPerSecond[role] ?? 0) + ((cpuTimes(pid).own - before[i]!) * 1000) / seconds;
+  });
+  return { seconds, cpuMsPerSecond };
+}
+
+/** The idle pipeline's CPU, ms per second: every role's and Redis's. */
+const idleMsPerSecond = (idle: NonNullable<BenchResult['idle']>): number => Object.values(idle.cpuMsPerSecond).reduce((sum, ms) => sum + ms, 0);
+
+/** The idle pipeline's CPU per node-scrape at this size: its CPU over one window, shared by the window's nodes. */
+const idleMsPerNodeScrape = (result: BenchResult): number | undefined => result.idle && (idleMsPerSecond(result.idle) * result.resolutionMs) / 1000 / result.nodes;
+
 /** Stops a child with SIGTERM (so a profiled role writes its profile), SIGKILL after 20 s. */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -634,6 +672,8 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       longTermBytesPerWindow,
       estimatedPeakRssBytes: (roles.redis?.peakRssBytes ?? 0) + Math.max(0, windowsFull - windowsHeld) * longTermBytesPerWindow,
     };
+    // After the reads of Redis above (MEMORY USAGE costs Redis CPU), before the roles stop.
+    const idle = await measureIdle(client, keys, sinks, lastMeasured.windowStartMs, lastMeasured.scrapeAtMs + resolutionMs - IDLE_END_BEFORE_SCRAPE_MS, pids.filter((p) => p.role !== 'simulate'));
     const total = pipelineRoles.reduce((sum, r) => sum + roles[r]!.cpuSeconds, 0);
     // The roles stop first: the next window's scrapes would otherwise share the cores with the limit.
     rolesStopped = true;
@@ -672,6 +712,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
       redisRewriteRun,
       redisFullRetention,
       redisMemory,
+      idle,
       summaries: measured,
       measuredMicros: [measuredFromMicros, measuredToMicros],
     };
@@ -726,6 +767,11 @@ function sizeTable(result: BenchResult, profileDir: string): string {
   lines.push(`redis memory once the measured windows were in (MEMORY USAGE of every key, by kind; used_memory ${mib(memory.usedBytes)} MiB): ${kinds.map(([kind, bytes]) => `${kind} ${mib(bytes)} MiB${kind === 'window sets' ? ` (${memory.windowSetsKeys} windows)` : ''}`).join(', ')}`);
   lines.push(`redis append-only-file rewrites: ${rewrites.seconds.toFixed(2)} s CPU over the run's ${rewrites.nodeScrapes} node-scrapes, so ${((rewrites.seconds * 1000) / rewrites.nodeScrapes).toFixed(3)} ms per node-scrape in the redis row (${rewrites.inMeasuredWindowsSeconds.toFixed(2)} s fell in the measured windows)`);
   lines.push(`kubelet connections opened: ${result.kubeletConnectionsOpened} (each a TLS handshake on both sides; the rest of the scrapes reused a kept connection)`);
+  const idle = result.idle;
+  if (idle) {
+    const byRole = Object.entries(idle.cpuMsPerSecond).map(([role, ms]) => `${role} ${ms.toFixed(2)}`).join(', ');
+    lines.push(`idle between windows (${idle.seconds.toFixed(0)} s, after the last measured window reached every sink): ${idleMsPerSecond(idle).toFixed(2)} ms of CPU a second (${byRole}); over a window, ${idleMsPerNodeScrape(result)!.toFixed(3)} ms of each node-scrape's total at this size`);
+  } else lines.push(`idle between windows: not measured (under ${IDLE_MIN_MS / 1000} s between the last window reaching every sink and the next window's scrapes)`);
   if (profileDir) {
     lines.push(`profiled run: the V8 profiler's sampling costs every role CPU of its own; take CPU figures from a run without --profile`);
     lines.push(`redis commands (Redis's own time over the measured windows):`);
@@ -749,6 +795,7 @@ function curveLine(result: BenchResult): string {
   return [
     String(result.nodes).padStart(7),
     fixed(result.pipelineCpuMsPerNodeScrape, 2, 8),
+    idleMsPerNodeScrape(result)?.toFixed(2).padStart(7) ?? '      -',
     ...['scraper', 'processor', 'exporter', 'redis', 'scheduler'].map((r) => fixed(roleMsPerNodeScrape(result, r), 2, 7)),
     fixed(result.processingCpuMsPerNodeScrape, 2, 7),
     fixed(gcTotal(result).pauseMs, 2, 7),
@@ -771,8 +818,8 @@ function gcTotal(result: BenchResult): { pauseMs: number; allocatedKiB: number }
   };
 }
 
-const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'work'.padStart(7)}${'gc'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'floor'.padStart(7)}${'MiB/node'.padStart(9)}${'alloc'.padStart(7)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
-${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(57)}${''.padStart(28)}${'(s to store)'.padStart(18)}`;
+const CURVE_HEADER = `${'nodes'.padStart(7)}${'total'.padStart(8)}${'idle'.padStart(7)}${'scrap'.padStart(7)}${'proc'.padStart(7)}${'export'.padStart(7)}${'redis'.padStart(7)}${'sched'.padStart(7)}${'work'.padStart(7)}${'gc'.padStart(7)}${'limit'.padStart(7)}${'xlim'.padStart(6)}${'floor'.padStart(7)}${'MiB/node'.padStart(9)}${'alloc'.padStart(7)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'max'.padStart(6)}${'late'.padStart(5)}${'inc'.padStart(5)}
+${''.padStart(7)}${'(ms CPU per node-scrape)'.padStart(64)}${''.padStart(28)}${'(s to store)'.padStart(18)}`;
 
 export async function runBench(argv: readonly string[]): Promise<number> {
   const config = loadRoleConfig(BENCH_OPTIONS, argv, BENCH_HELP);

@@ -197,9 +197,11 @@ describe('podometer bench', () => {
       // One scraper: the first window opens every connection, the next none, and warm-up ends there.
       assert.match(table, /^warmed up for 2 windows; the last opened 0 kubelet connections$/m);
       assert.match(table, /^kubelet connections opened: 0 \(/m, 'the measured windows reused the kept connections');
+      // 5 s windows: ~3 s between the last window reaching the store and the next window's jobs.
+      assert.match(table, /^idle between windows \(\d+ s, after the last measured window reached every sink\): \d+\.\d\d ms of CPU a second \((?=.*\bscraper \d+\.\d\d)(?=.*\bredis \d+\.\d\d).*\); over a window, \d+\.\d{3} ms of each node-scrape's total at this size$/m);
       for (const role of ['scheduler', 'scraper', 'processor', 'exporter', 'redis', 'pipeline', 'simulator*']) assert.match(table, new RegExp(`^${role.replace('*', '\\*')}\\s+\\d+\\.\\d+\\s+\\d+\\.\\d+\\s+\\d+`, 'm'), role);
       assert.match(table, /^windows: 2 measured, 0 finalized at the deadline \(late\), 0 incomplete; scrape failures 0$/m);
-      for (const role of ['scheduler', 'scraper', 'processor', 'exporter']) assert.match(table, new RegExp(`^  ${role}\\s+\\d+\\.\\d{3} ms per node-scrape in \\d+ collections \\(\\d+ full\\); +\\d+ KiB allocated per node-scrape$`, 'm'), `${role}'s garbage collection`);
+      for (const role of ['scheduler', 'scraper', 'processor', 'exporter']) assert.match(table, new RegExp(`^  ${role}\\s+\\d+\\.\\d{3} ms per node-scrape in \\d+ collections \\(\\d+ full\\); +\\d+ KiB allocated and +\\d+ KiB promoted to the old generation per node-scrape$`, 'm'), `${role}'s garbage collection`);
       assert.match(table, /^the limit \(parse, process, encode in one tight loop, no queues\): \d+\.\d+ ms per node-scrape; the pipeline is \d+\.\d+x that$/m);
       assert.match(table, /^processing in the scrapers \(each node's parse, process and encode step, CPU read around it\): \d+\.\d{3} ms per node-scrape, \d+\.\dx the limit; the scrapers' other \d+\.\d{3} ms went to fetching, queues and Redis I\/O$/m);
       assert.match(table, /^the floor \(before any parsing: [^)]*\): \d+\.\d+ ms per node-scrape \(the jobs \d+\.\d+ ms in the process that adds and takes them and \d+\.\d+ ms in Redis; the fetch \d+\.\d+ ms\); floor \+ limit \d+\.\d+ ms$/m);
@@ -217,11 +219,13 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; gc: Record<string, GcTally>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; processingCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; gc: Record<string, GcTally>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; processingCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory; idle?: { seconds: number; cpuMsPerSecond: Record<string, number> } }[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     // Every role's collections were read from its trace, and the scraper, which parses every summary, collected in each size.
     for (const f of figures) {
       assert.deepEqual(Object.keys(f.gc).sort(), ['exporter', 'processor', 'scheduler', 'scraper']);
+      assert.ok(f.idle && f.idle.seconds >= 2, `idle measured for ${f.idle?.seconds} s`);
+      assert.deepEqual(Object.keys(f.idle.cpuMsPerSecond).sort(), ['exporter', 'processor', 'redis', 'scheduler', 'scraper'], 'every role and Redis, not the simulator');
       const scraper = f.gc['scraper']!;
       assert.ok(scraper.collections > 0 && scraper.allocatedBytes > 0 && scraper.pauseSeconds > 0, JSON.stringify(f.gc));
     }
