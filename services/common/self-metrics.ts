@@ -13,7 +13,7 @@ import { QUEUE, type RedisKeys } from './keys.js';
 import type { PipelineQueues } from './queues.js';
 
 /** How often the event-loop delay is sampled (ms). */
-const EVENT_LOOP_SAMPLE_MS = 100;
+const EVENT_LOOP_SAMPLE_MS = 1000;
 
 const SINK_STATS = ['points_written', 'points_rejected', 'documents_written', 'documents_rejected', 'windows_dropped'] as const;
 
@@ -34,9 +34,11 @@ export class SelfMetrics {
   private readonly sinkErrors = new Counter({ name: 'podometer_sink_write_errors_total', help: 'Failed window writes, by sink and whether they are retried.', labelNames: ['sink', 'retryable'], registers: [this.registry] });
 
   constructor(options: { role: string; queues?: PipelineQueues; redis?: Redis; keys?: RedisKeys; sinks?: readonly string[] }) {
-    // prom-client samples event-loop delay every 10 ms by default: with that timer an idle
-    // processor used 0.52 s of CPU a minute, with 100 ms 0.28 s (/proc of an idle `podometer
-    // processor`). Every 100 ms still shows any lag that matters.
+    // prom-client samples event-loop delay every 10 ms by default. Each sample wakes the process
+    // (two epoll wakeups), and on this VM the wakeups are most of what an idle role costs: with
+    // 10 ms an idle processor used 0.52 s of CPU a minute, with 100 ms 0.28 s; at 1 s the four
+    // roles together idle at 0.24-0.26 s a minute against 0.39-0.57 at 100 ms (/proc, 60 s of each
+    // role idling between windows; README, Benchmarks). A lag long enough to matter still shows.
     collectDefaultMetrics({ register: this.registry, prefix: 'podometer_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // prom-client names a few gauges `*_total` (active handles, requests, resources), which
     // Prometheus' own lint (promtool) rejects: leave those out.
