@@ -30,7 +30,7 @@ import { SCRAPER_OPTIONS, STORE_OPTIONS } from '../common/options.js';
 import { sinkNames } from '../common/sink-config.js';
 import { ROLE_NODE_FLAGS } from '../common/node-flags.js';
 import { freePortBelowEphemeralRange, LocalRedis } from '../../simulator/redis-server.js';
-import { GcTrace, type GcTally } from './gc-trace.js';
+import { emptyGcTally, GcTrace, type GcTally } from './gc-trace.js';
 
 export const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'nodes', type: 'integer', min: 1, default: 1000, description: 'Simulated nodes.', env: false },
@@ -681,7 +681,7 @@ async function measureSize(get: ConfigReader, nodes: number): Promise<BenchResul
     // After the roles stopped: V8's trace lines wait in their stdio buffers until the process exits.
     await Promise.all(children.map((c) => c.stdoutClosed));
     const gc: BenchResult['gc'] = {};
-    for (const { role, gcTrace } of children) if (gcTrace) gcTrace.tally(measuredFromMicros / 1000, measuredToMicros / 1000, (gc[role] ??= { collections: 0, fullCollections: 0, pauseSeconds: 0, allocatedBytes: 0, promotedBytes: 0 }));
+    for (const { role, gcTrace } of children) if (gcTrace) gcTrace.tally(measuredFromMicros / 1000, measuredToMicros / 1000, (gc[role] ??= emptyGcTally()));
     const { limitSeconds, fetchSeconds } = await measureLimit(apiUrl, join(dir, 'sim', 'kubelet-ca.crt'));
     const queueFloor = await measureQueueFloor(redis.url, Math.min(nodes, LIMIT_SAMPLE_NODES), get.number('scrapers') * SCRAPER_CONCURRENCY);
     const floorMs = { queueClient: queueFloor.clientSeconds * 1000, queueRedis: queueFloor.redisSeconds * 1000, fetch: fetchSeconds * 1000 };

@@ -30,6 +30,9 @@ export interface GcTally {
   promotedBytes: number;
 }
 
+/** A tally of no collections, to add a role's processes' collections into. */
+export const emptyGcTally = (): GcTally => ({ collections: 0, fullCollections: 0, pauseSeconds: 0, allocatedBytes: 0, promotedBytes: 0 });
+
 const LINE = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: pause=([\d.]+) .*\bgc=(\w+)\b.*\ballocated=(\d+)\b(?:.*\bpromoted=(\d+)\b)?/;
 
 /** The collection a `--trace-gc-nvp` line reports; undefined for any other line. */
@@ -60,7 +63,7 @@ export class GcTrace {
   }
 
   /** The collections between `fromMs` and `toMs` on the caller's clock. */
-  tally(fromMs: number, toMs: number, into: GcTally = { collections: 0, fullCollections: 0, pauseSeconds: 0, allocatedBytes: 0, promotedBytes: 0 }): GcTally {
+  tally(fromMs: number, toMs: number, into: GcTally = emptyGcTally()): GcTally {
     for (const event of this.events) {
       const atMs = this.startedAtMs + event.atMs;
       if (atMs < fromMs || atMs > toMs) continue;
