@@ -4,7 +4,7 @@
  * autoscaling enricher, and the node's partial of the namespace and cluster roll-ups.
  */
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
-import { rateSampleEntry, type RateSampleEntry } from '../common/batch-codec.js';
+import { encodeRateSample } from '../common/batch-codec.js';
 import type { MetricSet } from '../common/metric-set.js';
 import { podNodesField } from '../common/keys.js';
 import { LABEL } from '../common/metrics.js';
@@ -22,16 +22,11 @@ export interface NodeContext {
 
 export interface NodeResult {
   sets: MetricSet[];
-  /** The counters to keep for the next window's rates (packRateSample packs them). */
-  rateSample: RateSampleEntry[];
+  /** The counters to keep for the next window's rates (encodeRateSample's bytes; packRateSample packs them). */
+  rateSample: Buffer;
   skipped: Partial<Record<RateSkipReason, number>>;
   partial: NodePartial;
 }
-
-const isEmpty = (values: MetricSet['values']): boolean => {
-  for (const _name in values) return false;
-  return true;
-};
 
 const podOf = (set: MetricSet): string | undefined =>
   set.type === 'pod' || set.type === 'pod_container' ? podNodesField(set.labels[LABEL.namespaceName] ?? '', set.labels[LABEL.podName] ?? '') : undefined;
@@ -66,10 +61,8 @@ export function withoutPods(sets: readonly MetricSet[], pods: ReadonlySet<string
 export function processNode(sets: MetricSet[], previous: readonly MetricSet[], context: NodeContext, options: EnrichOptions): NodeResult {
   const before = new Map(previous.map((s) => [s.key, s]));
   const skipped: NodeResult['skipped'] = {};
-  const rateSample: RateSampleEntry[] = [];
+  const rateSample = encodeRateSample(sets);
   for (const set of sets) {
-    if (set.labeled.length === 0 && isEmpty(set.values)) continue;
-    rateSample.push(rateSampleEntry(set));
     const earlier = before.get(set.key);
     if (!earlier) continue;
     for (const skip of applyRates(earlier, set).skipped) skipped[skip.reason] = (skipped[skip.reason] ?? 0) + 1;

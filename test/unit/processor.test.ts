@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, packRateSample, rateSampleEntry, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, encodeRateSample, packRateSample, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
 import { podNodesField } from '../../services/common/keys.js';
 import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
@@ -222,7 +222,7 @@ describe('batch codec', () => {
       values: { 'cpu/usage': 2n ** 60n + 1n, 'memory/usage': 7, 'memory/page_faults': 3, 'network/rx': 11, uptime: 95, 'cpu/usage_rate': 250 },
       labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 1 }, { name: 'disk/io_read_bytes', labels: { resource_id: 'sda' }, value: 4 }],
     };
-    const [sample] = unpackMetricSets(packRateSample([rateSampleEntry(set)]));
+    const [sample] = unpackMetricSets(packRateSample(encodeRateSample([set])));
     assert.deepEqual(sample, {
       key: set.key, type: 'pod', labels: {}, createTimeMs: 5, scrapeTimeMs: 100, sampleTimesMs: { cpu: 100, memory: 98, fs: 90 },
       values: { 'cpu/usage': 2n ** 60n + 1n, 'memory/page_faults': 3, 'network/rx': 11 },
