@@ -222,7 +222,10 @@ describe('batch codec', () => {
       values: { 'cpu/usage': 2n ** 60n + 1n, 'memory/usage': 7, 'memory/page_faults': 3, 'network/rx': 11, uptime: 95, 'cpu/usage_rate': 250 },
       labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 1 }, { name: 'disk/io_read_bytes', labels: { resource_id: 'sda' }, value: 4 }],
     };
-    const [sample] = unpackMetricSets(packRateSample(encodeRateSample([set])));
+    const empty = { ...set, key: 'namespace:a/pod:q', values: {}, labeled: [] };
+    const samples = unpackMetricSets(packRateSample(encodeRateSample([empty, set, empty])));
+    assert.deepEqual(samples.map((s) => s.key), [set.key], 'a set with no values is left out');
+    const [sample] = samples;
     assert.deepEqual(sample, {
       key: set.key, type: 'pod', labels: {}, createTimeMs: 5, scrapeTimeMs: 100, sampleTimesMs: { cpu: 100, memory: 98, fs: 90 },
       values: { 'cpu/usage': 2n ** 60n + 1n, 'memory/page_faults': 3, 'network/rx': 11 },
