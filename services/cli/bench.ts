@@ -463,8 +463,12 @@ async function measureIdle(client: Redis, keys: RedisKeys, sinks: readonly strin
 /** The idle pipeline's CPU, ms per second: every role's and Redis's. */
 const idleMsPerSecond = (idle: NonNullable<BenchResult['idle']>): number => Object.values(idle.cpuMsPerSecond).reduce((sum, ms) => sum + ms, 0);
 
-/** The idle pipeline's CPU per node-scrape at this size: its CPU over one window, shared by the window's nodes. */
-const idleMsPerNodeScrape = (result: BenchResult): number | undefined => result.idle && (idleMsPerSecond(result.idle) * result.resolutionMs) / 1000 / result.nodes;
+/**
+ * The idle pipeline's CPU per node-scrape at this size: its CPU over one window, shared by the
+ * nodes a measured window processed on average (as the other figures are divided by nodes processed).
+ */
+const idleMsPerNodeScrape = (result: BenchResult): number | undefined =>
+  result.idle && (idleMsPerSecond(result.idle) * result.resolutionMs) / 1000 / (result.nodeScrapes / result.windows);
 
 /** Stops a child with SIGTERM (so a profiled role writes its profile), SIGKILL after 20 s. */
 async function stop(child: ChildProcess): Promise<void> {
