@@ -226,7 +226,7 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<{ limitSeco
   const { processNode } = await import('../processor/process-node.js');
   const { DEFAULT_ENRICH_OPTIONS } = await import('../processor/enrich.js');
   const { namespaceMeta, nodeMeta, podMeta } = await import('../scheduler/metadata.js');
-  const { encodeLongTermFields, packRateSample, unpackMetricSets } = await import('../common/batch-codec.js');
+  const { encodeLongTermFields, unpackMetricSets } = await import('../common/batch-codec.js');
   const { encodeNodeFields } = await import('../common/staging.js');
   const targets = ((await (await fetch(`${apiUrl}/simulator/nodes`)).json()) as { name: string; url: string }[]).slice(0, LIMIT_SAMPLE_NODES);
   const client = new KubeletClient({ caPem: readFileSync(caFile, 'utf8'), timeoutMs: 30_000, maxResponseBytes: 64 * 1024 * 1024 });
@@ -258,13 +258,12 @@ async function measureLimit(apiUrl: string, caFile: string): Promise<{ limitSeco
   await client.close();
   const contextOf = (i: number) => ({ nodeName: targets[i]!.name, node: nodeByName.get(targets[i]!.name), pods: podsByNode.get(targets[i]!.name) ?? [], namespaces });
   // The first sample only gives the second its rates (what a node's previous window left in Redis): not timed.
-  const previous = first.map((body, i) => unpackMetricSets(packRateSample(processNode(parseSummary(body, { nodeName: targets[i]!.name }).metricSets, [], contextOf(i), DEFAULT_ENRICH_OPTIONS).rateSample)));
+  const previous = first.map((body, i) => unpackMetricSets(processNode(parseSummary(body, { nodeName: targets[i]!.name }).metricSets, [], contextOf(i), DEFAULT_ENRICH_OPTIONS).rateSample));
   const window = (): void => {
     for (let i = 0; i < targets.length; i++) {
+      // processNode packs the rate sample for the next window; what the store keeps is encoded as
+      // the pipeline encodes it: the node's sets (packed) and long-term values.
       const result = processNode(parseSummary(second[i]!, { nodeName: targets[i]!.name }).metricSets, previous[i]!, contextOf(i), DEFAULT_ENRICH_OPTIONS);
-      // What must be kept, as the pipeline keeps it: the rate sample for the next window, and the
-      // node's sets (packed) and long-term values for the store.
-      packRateSample(result.rateSample);
       encodeNodeFields(targets[i]!.name, result.sets);
       encodeLongTermFields(result.sets);
     }

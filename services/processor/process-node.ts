@@ -4,7 +4,7 @@
  * autoscaling enricher, and the node's partial of the namespace and cluster roll-ups.
  */
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
-import { encodeRateSample } from '../common/batch-codec.js';
+import { packRateSample } from '../common/batch-codec.js';
 import type { MetricSet } from '../common/metric-set.js';
 import { podNodesField } from '../common/keys.js';
 import { LABEL } from '../common/metrics.js';
@@ -22,7 +22,7 @@ export interface NodeContext {
 
 export interface NodeResult {
   sets: MetricSet[];
-  /** The counters to keep for the next window's rates (encodeRateSample's bytes; packRateSample packs them). */
+  /** The counters to keep for the next window's rates, packed as Redis keeps them (packRateSample). */
   rateSample: Buffer;
   skipped: Partial<Record<RateSkipReason, number>>;
   partial: NodePartial;
@@ -61,7 +61,7 @@ export function withoutPods(sets: readonly MetricSet[], pods: ReadonlySet<string
 export function processNode(sets: MetricSet[], previous: readonly MetricSet[], context: NodeContext, options: EnrichOptions): NodeResult {
   const before = new Map(previous.map((s) => [s.key, s]));
   const skipped: NodeResult['skipped'] = {};
-  const rateSample = encodeRateSample(sets);
+  const rateSample = packRateSample(sets);
   for (const set of sets) {
     const earlier = before.get(set.key);
     if (!earlier) continue;

@@ -14,7 +14,7 @@
  * scrapers. The processor role finalizes windows.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
-import { packRateSample, unpackMetricSets } from '../common/batch-codec.js';
+import { unpackMetricSets } from '../common/batch-codec.js';
 import { cpuMsSince } from '../common/cpu.js';
 import { stageMetricSets, stageNodeSets } from '../common/staging.js';
 import { parseSummary, SummaryParseError } from '../common/summary-parser.js';
@@ -246,7 +246,7 @@ function processAndStage(scraped: ScrapedNode, parsed: ParsedScrape, { finalized
     if (leftOut.length > 0) record.podsBoundElsewhere = boundElsewhere;
     const stale = rateWindows.filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
     // Packed: ~11 KB of JSON at 30 pods, ~2.7 KB packed (two are kept per node).
-    staging.hset(keys.rateState(nodeName), String(windowStartMs), packRateSample(result.rateSample));
+    staging.hset(keys.rateState(nodeName), String(windowStartMs), result.rateSample);
     if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
     staging.pexpire(keys.rateState(nodeName), deps.stagingTtlMs);
     if (!finalized) {

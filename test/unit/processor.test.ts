@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, encodeRateSample, packRateSample, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, packRateSample, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
 import { podNodesField } from '../../services/common/keys.js';
 import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
@@ -106,7 +106,7 @@ describe('processor: enrichment and aggregation against real API objects (v1.35 
 
   it('rates come from the previous sample kept for the next window, surviving the codec with bigints intact', () => {
     const later = summary.replace(/"usageCoreNanoSeconds":\s*(\d+)/g, (_m, n: string) => `"usageCoreNanoSeconds": ${BigInt(n) + 30_000_000_000n}`).replace(/"time":\s*"2026-06-26T10:(\d\d):(\d\d)Z"/g, (_m, mm: string, ss: string) => `"time": "2026-06-26T${String(Number(mm) + 10 > 59 ? 11 : 10)}:${String((Number(mm) + 1) % 60).padStart(2, '0')}:${ss}Z"`);
-    const previous = unpackMetricSets(packRateSample(result.rateSample));
+    const previous = unpackMetricSets(result.rateSample);
     const next = processNode(parseSummary(later, { nodeName: node.name }).metricSets, previous, { nodeName: node.name, node, pods, namespaces }, DEFAULT_ENRICH_OPTIONS);
     const coredns = setByKey(next.sets, metricSetKey.podContainer('kube-system', 'coredns-7d764666f9-qdcxt', 'coredns'));
     // 30 s of CPU over one minute: 500 millicores.
@@ -128,7 +128,7 @@ describe('metric values objects', () => {
       const { parseSummary } = await import(${dist('common/summary-parser.js')});
       const { processNode } = await import(${dist('processor/process-node.js')});
       const { DEFAULT_ENRICH_OPTIONS } = await import(${dist('processor/enrich.js')});
-      const { packRateSample, unpackMetricSets, packMetricSets } = await import(${dist('common/batch-codec.js')});
+      const { unpackMetricSets, packMetricSets } = await import(${dist('common/batch-codec.js')});
       const dir = ${JSON.stringify(SUMMARY_FIXTURES)};
       const minikube = ${JSON.stringify({ file: minikubeFile, node, pods, namespaces: [...namespaces] })};
       const report = { sets: 0, slow: [], notPlain: 0, mostValues: 0 };
@@ -140,7 +140,7 @@ describe('metric values objects', () => {
           : { nodeName: 'n', pods: [], namespaces: new Map() };
         const parsed = () => parseSummary(text, { nodeName: context.nodeName, receivedAtMs: 1 }).metricSets;
         const first = processNode(parsed(), [], context, DEFAULT_ENRICH_OPTIONS);
-        const previous = unpackMetricSets(packRateSample(first.rateSample));
+        const previous = unpackMetricSets(first.rateSample);
         const second = processNode(parsed(), previous, context, DEFAULT_ENRICH_OPTIONS);
         for (const set of [...second.sets, ...previous, ...unpackMetricSets(packMetricSets(second.sets))]) {
           report.sets++;
@@ -223,7 +223,7 @@ describe('batch codec', () => {
       labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 1 }, { name: 'disk/io_read_bytes', labels: { resource_id: 'sda' }, value: 4 }],
     };
     const empty = { ...set, key: 'namespace:a/pod:q', values: {}, labeled: [] };
-    const samples = unpackMetricSets(packRateSample(encodeRateSample([empty, set, empty])));
+    const samples = unpackMetricSets(packRateSample([empty, set, empty]));
     assert.deepEqual(samples.map((s) => s.key), [set.key], 'a set with no values is left out');
     const [sample] = samples;
     assert.deepEqual(sample, {
