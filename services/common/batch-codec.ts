@@ -286,33 +286,6 @@ export function packRateSample(sets: readonly MetricSet[]): Buffer {
   return packText(out.view());
 }
 
-/** Labels of a rate sample's set: none (shared, never written to). */
-const NO_LABELS: Labels = Object.freeze({});
-
-/**
- * The sets of `packRateSample(sets)` as unpacking it gives them, taken from `sets` instead (no
- * encoding): what processing keeps in memory for the node's next window. Taken when the sample
- * is packed, before rates and enrichment add to the sets; each set's sample times and labeled
- * values are shared with it, not copied (nothing changes them once parsed). Labeled values keep
- * their order here, where unpacking gives them grouped by labels: the same values.
- */
-export function rateSampleSets(sets: readonly MetricSet[]): MetricSet[] {
-  const sample: MetricSet[] = [];
-  for (const set of sets) {
-    if (set.labeled.length === 0 && !hasValues(set.values)) continue;
-    const values: Record<string, MetricValue> = {};
-    for (const name of RATE_SOURCES) {
-      const value = set.values[name];
-      if (value !== undefined) values[name] = value;
-    }
-    const labeled = set.labeled.length === 0 ? [] : set.labeled.filter((value) => RATE_OF_CUMULATIVE.has(value.name));
-    const kept: MetricSet = { key: set.key, type: set.type, labels: NO_LABELS, scrapeTimeMs: set.scrapeTimeMs, sampleTimesMs: set.sampleTimesMs, values, labeled };
-    if (set.createTimeMs !== undefined) kept.createTimeMs = set.createTimeMs;
-    sample.push(kept);
-  }
-  return sample;
-}
-
 const hasValues = (values: MetricSet['values']): boolean => {
   for (const _name in values) return true;
   return false;

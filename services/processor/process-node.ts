@@ -4,7 +4,7 @@
  * autoscaling enricher, and the node's partial of the namespace and cluster roll-ups.
  */
 import type { NamespaceMeta, NodeMeta, PodMeta } from '../common/jobs.js';
-import { packRateSample, rateSampleSets as rateSampleSetsOf } from '../common/batch-codec.js';
+import { packRateSample } from '../common/batch-codec.js';
 import type { MetricSet } from '../common/metric-set.js';
 import { podNodesField } from '../common/keys.js';
 import { LABEL } from '../common/metrics.js';
@@ -24,8 +24,6 @@ export interface NodeResult {
   sets: MetricSet[];
   /** The counters to keep for the next window's rates, packed as Redis keeps them (packRateSample). */
   rateSample: Buffer;
-  /** The same sample's sets, as unpacking `rateSample` gives them (rateSampleSets). */
-  rateSampleSets: MetricSet[];
   skipped: Partial<Record<RateSkipReason, number>>;
   partial: NodePartial;
 }
@@ -63,7 +61,6 @@ export function processNode(sets: MetricSet[], previous: readonly MetricSet[], c
   const before = new Map(previous.map((s) => [s.key, s]));
   const skipped: NodeResult['skipped'] = {};
   const rateSample = packRateSample(sets);
-  const rateSampleSets = rateSampleSetsOf(sets);
   for (const set of sets) {
     const earlier = before.get(set.key);
     if (!earlier) continue;
@@ -73,5 +70,5 @@ export function processNode(sets: MetricSet[], previous: readonly MetricSet[], c
   enrichPods(sets, context.nodeName, context.pods, context.namespaces, options, nodeSet?.scrapeTimeMs ?? Date.now());
   aggregatePods(sets);
   enrichNode(sets, context.node);
-  return { sets, rateSample, rateSampleSets, skipped, partial: nodePartial(sets) };
+  return { sets, rateSample, skipped, partial: nodePartial(sets) };
 }

@@ -26,7 +26,7 @@ import type { PipelineQueues } from '../common/queues.js';
 import { execOrThrow } from '../common/redis.js';
 import { rollUp, type NodePartial } from './aggregate.js';
 import type { EnrichOptions } from './enrich.js';
-import { KeptNodeState } from './kept-state.js';
+import { PodLists } from './pod-lists.js';
 import { podsNotListed, processNode, withoutPods } from './process-node.js';
 
 /** The pipeline's Redis state, as both processing and finalizing use it. */
@@ -91,13 +91,13 @@ function readNamespaces(deps: PipelineStateDeps): Promise<Map<string, NamespaceM
   return namespaces;
 }
 
-/** What this process keeps of each node it processes (kept-state.ts), for as long as Redis keeps rate samples. */
-const keptStates = new WeakMap<RedisKeys, KeptNodeState>();
+/** Each node's pod list as last parsed (pod-lists.ts), kept per process for as long as its rate samples are. */
+const podListCache = new WeakMap<RedisKeys, PodLists>();
 
-function keptStateOf(deps: PipelineStateDeps): KeptNodeState {
-  let kept = keptStates.get(deps.keys);
-  if (!kept) keptStates.set(deps.keys, (kept = new KeptNodeState(deps.stagingTtlMs)));
-  return kept;
+function podListsOf(deps: PipelineStateDeps): PodLists {
+  let lists = podListCache.get(deps.keys);
+  if (!lists) podListCache.set(deps.keys, (lists = new PodLists(deps.stagingTtlMs)));
+  return lists;
 }
 
 /** The newest of `windows` before `windowStartMs`: the window whose sample gives W its rates. */
@@ -109,19 +109,16 @@ const predecessorOf = (windows: readonly number[], windowStartMs: number): numbe
  * metadata, pods and previous rate sample. The rate state's windows are read (HKEYS) with the
  * sample of the window just before W (HGET; its start is W minus the window's length), not every
  * kept sample: only a node that missed a window (or a resolution change) needs a second read.
- * The sample is not read when this process keeps it (kept-state.ts) and HKEYS names it.
  */
 async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowStartMs: number, withContext: boolean) {
   const { redis, keys } = deps;
   const [manifest, namespaces] = await Promise.all([readManifest(deps, windowStartMs), readNamespaces(deps)]);
   const guessedPrevious = manifest ? windowStartMs - (manifest.windowEndMs - manifest.windowStartMs) : undefined;
   // One pipeline: one write and one reply batch instead of a round trip per command.
-  const kept = keptStateOf(deps);
-  const keptGuess = guessedPrevious === undefined ? undefined : kept.rateSample(nodeName, guessedPrevious);
   const reads = redis.pipeline().exists(keys.windowSummary(windowStartMs));
   if (withContext) {
     reads.getBuffer(keys.podsOnNode(nodeName)).hget(keys.nodeMeta, nodeName).hkeys(keys.rateState(nodeName));
-    if (guessedPrevious !== undefined && keptGuess === undefined) reads.hgetBuffer(keys.rateState(nodeName), String(guessedPrevious));
+    if (guessedPrevious !== undefined) reads.hgetBuffer(keys.rateState(nodeName), String(guessedPrevious));
   }
   const replies = await reads.exec();
   const reply = <T>(i: number): T => {
@@ -133,11 +130,8 @@ async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowS
   if (!withContext) return { manifest, finalized, context: undefined };
   const rateWindows = reply<string[]>(3).map(Number);
   const previousWindow = predecessorOf(rateWindows, windowStartMs);
-  let previousSample: Buffer | readonly MetricSet[] | null = null;
-  if (previousWindow !== undefined) {
-    if (previousWindow === guessedPrevious) previousSample = keptGuess ?? reply<Buffer | null>(4);
-    else previousSample = kept.rateSample(nodeName, previousWindow) ?? (await redis.hgetBuffer(keys.rateState(nodeName), String(previousWindow)));
-  }
+  let previousSample: Buffer | null = null;
+  if (previousWindow !== undefined) previousSample = previousWindow === guessedPrevious ? reply<Buffer | null>(4) : await redis.hgetBuffer(keys.rateState(nodeName), String(previousWindow));
   const context = { podsBytes: reply<Buffer | null>(1), nodeText: reply<string | null>(2), rateWindows, previousSample, namespaces };
   return { manifest, finalized, context };
 }
@@ -229,7 +223,7 @@ function parseScrape(scraped: ScrapedNode, { context }: NodeState, deps: NodePro
     scraped.releaseBody?.();
   }
   if (parsed.sets !== undefined && context !== undefined) {
-    const podList = keptStateOf(deps).podList(nodeName, context.podsBytes);
+    const podList = podListsOf(deps).of(nodeName, context.podsBytes);
     parsed.pods = podList.pods;
     parsed.unlistedPods = podsNotListed(parsed.sets, podList.listed);
   }
@@ -252,7 +246,7 @@ function processAndStage(scraped: ScrapedNode, parsed: ParsedScrape, { finalized
       sets = withoutPods(sets, new Set(leftOut));
       deps.logger.warn('kubelet reports pods the API server binds to another node; not counted from this node', { node: nodeName, windowStartMs, pods: boundElsewhere });
     }
-    const previous = previousSample === null ? [] : Buffer.isBuffer(previousSample) ? unpackMetricSets(previousSample) : previousSample;
+    const previous = previousSample === null ? [] : unpackMetricSets(previousSample);
     const result = processNode(sets, previous, {
       nodeName,
       node: nodeText ? (JSON.parse(nodeText) as NodeMeta) : undefined,
@@ -264,7 +258,6 @@ function processAndStage(scraped: ScrapedNode, parsed: ParsedScrape, { finalized
     const stale = rateWindows.filter((w) => w !== windowStartMs).sort((a, b) => b - a).slice(RATE_SAMPLES_KEPT - 1);
     // Packed: ~11 KB of JSON at 30 pods, ~2.7 KB packed (two are kept per node).
     staging.hset(keys.rateState(nodeName), String(windowStartMs), result.rateSample);
-    keptStateOf(deps).keepRateSample(nodeName, windowStartMs, result.rateSampleSets);
     if (stale.length > 0) staging.hdel(keys.rateState(nodeName), ...stale.map(String));
     staging.pexpire(keys.rateState(nodeName), deps.stagingTtlMs);
     if (!finalized) {

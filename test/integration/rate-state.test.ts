@@ -93,19 +93,6 @@ describe('processing and finalizing windows (real Redis)', () => {
     assert.equal(bodiesReleased, 4, 'each ok scrape\'s body handed back once, after it was parsed');
   });
 
-  it('the sample of the window before is taken from what this process kept of the node, when Redis names that window', async () => {
-    const trueRate = SimulatedCluster.nodeCpuMilliCores(node);
-    await scrape(300, true);
-    // The sample in Redis made unreadable: only the one kept in memory can give the next rate.
-    await redis.hset(keys.rateState(node.name), String(windowMs(300)), Buffer.from([0x01, 0xff, 0xfe]));
-    await scrape(301, true);
-    const rate = await nodeCpuRate(301);
-    assert.ok(rate !== undefined && Math.abs(rate - trueRate) <= trueRate * 0.01, `rate from window 300 to 301: ${rate} against ${trueRate}`);
-    await redis.del(keys.rateState(node.name));
-    await scrape(302, true);
-    assert.equal(await nodeCpuRate(302), undefined, 'Redis holds no sample: no rate, whatever is kept');
-  });
-
   it('a pod two kubelets report is counted once, from the node the API server binds it to', async () => {
     const pair = new SimulatedCluster({ nodes: 2, podsPerNode: 3, containersPerPod: 1, seed: 5, restartsPerMinute: 0, churnPerMinute: 0 });
     const [a, b] = pair.nodes as [typeof node, typeof node];

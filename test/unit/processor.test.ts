@@ -4,18 +4,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, packRateSample, rateSampleSets, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
+import { decodeMetricSet, decodeMetricSets, encodeMetricSet, encodeMetricSets, LABEL_CODES, METRIC_CODES, metricSetJson, packMetricSets, packRateSample, unpackMetricSets, unpackText } from '../../services/common/batch-codec.js';
 import type { NamespaceMeta, PodMeta } from '../../services/common/jobs.js';
-import type { MetricSet } from '../../services/common/metric-set.js';
 import { podNodesField } from '../../services/common/keys.js';
 import { LABEL, METRICS, metricSetKey } from '../../services/common/metrics.js';
 import { parseSummary } from '../../services/common/summary-parser.js';
 import { rollUp } from '../../services/processor/aggregate.js';
 import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
 import { podsNotListed, processNode, withoutPods } from '../../services/processor/process-node.js';
-import { KeptNodeState, listedPods } from '../../services/processor/kept-state.js';
+import { listedPods, PodLists } from '../../services/processor/pod-lists.js';
 import { namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from '../../services/scheduler/metadata.js';
-import { allSummaryFixtures, FIXTURES, REPO_ROOT, setByKey, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
+import { FIXTURES, REPO_ROOT, setByKey, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
 
 const apiList = <T>(name: string): T[] => (JSON.parse(readFileSync(join(FIXTURES, 'apiserver', name), 'utf8')) as { items: T[] }).items;
 
@@ -233,18 +232,6 @@ describe('batch codec', () => {
       values: { 'cpu/usage': 2n ** 60n + 1n, 'memory/page_faults': 3, 'network/rx': 11 },
       labeled: [{ name: 'disk/io_read_bytes', labels: { resource_id: 'sda' }, value: 4 }],
     });
-    assert.deepEqual(rateSampleSets([empty, set, empty]), samples, 'the sample kept in memory is the one Redis keeps');
-  });
-
-  it('the rate sample kept in memory is what unpacking the packed one gives, for every captured summary', () => {
-    /** Labeled values in one order: unpacking groups them by labels. */
-    const comparable = (sets: readonly MetricSet[]) => sets.map((set) => ({ ...set, values: { ...set.values }, labeled: [...set.labeled].sort((a, b) => (JSON.stringify([a.name, a.labels]) < JSON.stringify([b.name, b.labels]) ? -1 : 1)) }));
-    for (const name of allSummaryFixtures()) {
-      const sets = parseSummary(summaryFixture(name), { nodeName: 'node-1' }).metricSets;
-      const kept = rateSampleSets(sets);
-      assert.ok(kept.some((set) => set.values['cpu/usage'] !== undefined), `${name}: the sample has counters`);
-      assert.deepEqual(comparable(kept), comparable(unpackMetricSets(packRateSample(sets))), name);
-    }
   });
 
   it('writes keys and labels that need escaping or are not ASCII, and values that are not integers, as JSON.stringify would, and reads them back exactly', () => {
@@ -267,59 +254,43 @@ describe('batch codec', () => {
   });
 });
 
-describe('processor: what a scraper keeps of a node between scrapes', () => {
+describe('processor: a node\'s pod list kept between scrapes', () => {
   const { pods } = cluster135();
   const bytesOf = (list: readonly PodMeta[]): Buffer => Buffer.from(JSON.stringify(list));
 
-  it('a pod list is parsed again only when its bytes change, and what it lists is what Redis holds', () => {
-    const lists = new KeptNodeState(60_000);
-    const first = lists.podList('minikube', bytesOf(pods));
+  it('is parsed again only when its bytes change, and what it lists is what Redis holds', () => {
+    const lists = new PodLists(60_000);
+    const first = lists.of('minikube', bytesOf(pods));
     assert.deepEqual(first.pods, pods);
     assert.deepEqual([...first.listed].sort(), pods.map((p) => podNodesField(p.namespace, p.name)).sort());
     const input = bytesOf(pods);
-    const again = lists.podList('minikube', input);
+    const again = lists.of('minikube', input);
     assert.equal(again.pods, first.pods, 'the same bytes give the list already parsed');
     input.fill(0x20); // the caller's buffer reused for something else: what is kept is a copy
-    assert.equal(lists.podList('minikube', bytesOf(pods)).pods, first.pods);
+    assert.equal(lists.of('minikube', bytesOf(pods)).pods, first.pods);
 
     const relabeled = pods.map((p, i) => (i === 0 ? { ...p, labels: { ...p.labels, tier: 'gold' } } : p));
-    const changed = lists.podList('minikube', bytesOf(relabeled));
+    const changed = lists.of('minikube', bytesOf(relabeled));
     assert.notEqual(changed.pods, first.pods);
     assert.deepEqual(changed.pods[0]!.labels, { ...pods[0]!.labels, tier: 'gold' }, 'a changed pod is seen at the next scrape');
-    const fewer = lists.podList('minikube', bytesOf(pods.slice(1)));
+    const fewer = lists.of('minikube', bytesOf(pods.slice(1)));
     assert.equal(fewer.listed.has(podNodesField(pods[0]!.namespace, pods[0]!.name)), false, 'a pod gone from the list is no longer listed');
-    assert.deepEqual(lists.podList('minikube', null), { pods: [], listed: new Set() }, 'no list: no pods');
-    assert.notEqual(lists.podList('minikube', bytesOf(pods)).pods, first.pods, 'and the list before is not kept');
+    assert.deepEqual(lists.of('minikube', null), { pods: [], listed: new Set() }, 'no list: no pods');
+    assert.equal(lists.size, 0, 'and nothing kept for the node');
   });
 
-  it('a rate sample is given back for its own window only, and an older one never replaces a newer', () => {
-    const kept = new KeptNodeState(60_000);
-    const sample = (cpu: number): MetricSet[] => [{ key: 'node:n', type: 'node', labels: {}, scrapeTimeMs: cpu, sampleTimesMs: {}, values: { 'cpu/usage': cpu }, labeled: [] }];
-    assert.equal(kept.rateSample('n', 60_000), undefined);
-    const w1 = sample(1);
-    kept.keepRateSample('n', 60_000, w1);
-    assert.equal(kept.rateSample('n', 60_000), w1);
-    assert.equal(kept.rateSample('n', 0), undefined, 'not for another window');
-    assert.equal(kept.rateSample('other', 60_000), undefined, 'nor another node');
-    const w2 = sample(2);
-    kept.keepRateSample('n', 120_000, w2);
-    kept.keepRateSample('n', 60_000, sample(3)); // a retry of the older window
-    assert.equal(kept.rateSample('n', 120_000), w2);
-    assert.equal(kept.rateSample('n', 60_000), undefined, 'one sample is kept per node');
-  });
-
-  it('forgets a node not processed for as long as it keeps its state', () => {
+  it('forgets a node not processed for as long as it keeps lists', () => {
     let nowMs = 0;
-    const lists = new KeptNodeState(60_000, () => nowMs);
-    lists.podList('node-a', bytesOf(pods));
-    lists.podList('node-b', bytesOf(pods));
+    const lists = new PodLists(60_000, () => nowMs);
+    lists.of('node-a', bytesOf(pods));
+    lists.of('node-b', bytesOf(pods));
     nowMs = 40_000;
-    lists.podList('node-a', bytesOf(pods));
+    lists.of('node-a', bytesOf(pods));
     nowMs = 70_000;
-    lists.podList('node-a', bytesOf(pods));
+    lists.of('node-a', bytesOf(pods));
     assert.equal(lists.size, 1, 'node-b was last processed 70 s ago and is forgotten');
     nowMs = 130_000;
-    lists.podList('node-c', bytesOf(pods));
+    lists.of('node-c', bytesOf(pods));
     assert.equal(lists.size, 1, 'node-a (last processed 60 s ago) is forgotten too');
   });
 });
