@@ -31,13 +31,14 @@ export interface NodeResult {
 const podOf = (set: MetricSet): string | undefined =>
   set.type === 'pod' || set.type === 'pod_container' ? podNodesField(set.labels[LABEL.namespaceName] ?? '', set.labels[LABEL.podName] ?? '') : undefined;
 
-/** The pods (`namespace/name`) the summary reports that the API server does not list on this node (`listed`, as `namespace/name`). */
-export function podsNotListed(sets: readonly MetricSet[], listed: ReadonlySet<string>): string[] {
+/** The pods (`namespace/name`) the summary reports that the API server does not list on this node. */
+export function podsNotListed(sets: readonly MetricSet[], listed: readonly PodMeta[]): string[] {
+  const onNode = new Set(listed.map((pod) => podNodesField(pod.namespace, pod.name)));
   const unlisted: string[] = [];
   for (const set of sets) {
     if (set.type !== 'pod') continue;
     const pod = podOf(set)!;
-    if (!listed.has(pod)) unlisted.push(pod);
+    if (!onNode.has(pod)) unlisted.push(pod);
   }
   return unlisted;
 }

@@ -26,7 +26,6 @@ import type { PipelineQueues } from '../common/queues.js';
 import { execOrThrow } from '../common/redis.js';
 import { rollUp, type NodePartial } from './aggregate.js';
 import type { EnrichOptions } from './enrich.js';
-import { PodLists } from './pod-lists.js';
 import { podsNotListed, processNode, withoutPods } from './process-node.js';
 
 /** The pipeline's Redis state, as both processing and finalizing use it. */
@@ -91,15 +90,6 @@ function readNamespaces(deps: PipelineStateDeps): Promise<Map<string, NamespaceM
   return namespaces;
 }
 
-/** Each node's pod list as last parsed (pod-lists.ts), kept per process for as long as its rate samples are. */
-const podListCache = new WeakMap<RedisKeys, PodLists>();
-
-function podListsOf(deps: PipelineStateDeps): PodLists {
-  let lists = podListCache.get(deps.keys);
-  if (!lists) podListCache.set(deps.keys, (lists = new PodLists(deps.stagingTtlMs)));
-  return lists;
-}
-
 /** The newest of `windows` before `windowStartMs`: the window whose sample gives W its rates. */
 const predecessorOf = (windows: readonly number[], windowStartMs: number): number | undefined =>
   windows.reduce<number | undefined>((newest, w) => (w < windowStartMs && (newest === undefined || w > newest) ? w : newest), undefined);
@@ -117,7 +107,7 @@ async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowS
   // One pipeline: one write and one reply batch instead of a round trip per command.
   const reads = redis.pipeline().exists(keys.windowSummary(windowStartMs));
   if (withContext) {
-    reads.getBuffer(keys.podsOnNode(nodeName)).hget(keys.nodeMeta, nodeName).hkeys(keys.rateState(nodeName));
+    reads.get(keys.podsOnNode(nodeName)).hget(keys.nodeMeta, nodeName).hkeys(keys.rateState(nodeName));
     if (guessedPrevious !== undefined) reads.hgetBuffer(keys.rateState(nodeName), String(guessedPrevious));
   }
   const replies = await reads.exec();
@@ -132,7 +122,7 @@ async function readNodeState(deps: NodeProcessingDeps, nodeName: string, windowS
   const previousWindow = predecessorOf(rateWindows, windowStartMs);
   let previousSample: Buffer | null = null;
   if (previousWindow !== undefined) previousSample = previousWindow === guessedPrevious ? reply<Buffer | null>(4) : await redis.hgetBuffer(keys.rateState(nodeName), String(previousWindow));
-  const context = { podsBytes: reply<Buffer | null>(1), nodeText: reply<string | null>(2), rateWindows, previousSample, namespaces };
+  const context = { podsText: reply<string | null>(1), nodeText: reply<string | null>(2), rateWindows, previousSample, namespaces };
   return { manifest, finalized, context };
 }
 
@@ -154,7 +144,7 @@ export async function processScrape(scraped: ScrapedNode, deps: NodeProcessingDe
   const { manifest, finalized } = state;
   const staging = deps.redis.multi();
   const record = await parseAndProcess(scraped, state, staging, deps);
-  state = undefined; // nor the node's pods and rate samples (~17 KB of bytes)
+  state = undefined; // nor the node's pods and rate samples (~30 KB of strings)
   if (finalized) {
     deps.logger.warn('node arrived after its window was finalized; not counted', { windowStartMs, nodeName });
     await execOrThrow(staging);
@@ -198,7 +188,7 @@ interface ParsedScrape {
   record: NodeRecord;
   /** The summary's sets; none if it failed or did not parse. */
   sets: MetricSet[] | undefined;
-  pods: readonly PodMeta[];
+  pods: PodMeta[];
   /** Pods (`namespace/name`) in the summary that the API server does not list on this node. */
   unlistedPods: string[];
 }
@@ -223,9 +213,8 @@ function parseScrape(scraped: ScrapedNode, { context }: NodeState, deps: NodePro
     scraped.releaseBody?.();
   }
   if (parsed.sets !== undefined && context !== undefined) {
-    const podList = podListsOf(deps).of(nodeName, context.podsBytes);
-    parsed.pods = podList.pods;
-    parsed.unlistedPods = podsNotListed(parsed.sets, podList.listed);
+    parsed.pods = context.podsText ? (JSON.parse(context.podsText) as PodMeta[]) : [];
+    parsed.unlistedPods = podsNotListed(parsed.sets, parsed.pods);
   }
   return parsed;
 }

@@ -12,7 +12,6 @@ import { parseSummary } from '../../services/common/summary-parser.js';
 import { rollUp } from '../../services/processor/aggregate.js';
 import { DEFAULT_ENRICH_OPTIONS, labelsToString, parseStoreLabels } from '../../services/processor/enrich.js';
 import { podsNotListed, processNode, withoutPods } from '../../services/processor/process-node.js';
-import { listedPods, PodLists } from '../../services/processor/pod-lists.js';
 import { namespaceMeta, nodeMeta, podMeta, type NamespaceLike, type NodeLike, type PodLike } from '../../services/scheduler/metadata.js';
 import { FIXTURES, REPO_ROOT, setByKey, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
 
@@ -64,8 +63,8 @@ describe('processor: enrichment and aggregation against real API objects (v1.35 
     const coredns = pods.find((p) => p.name.startsWith('coredns-'))!;
     const listedElsewhere = pods.filter((p) => p !== coredns);
     const parsed = parseSummary(summary, { nodeName: node.name }).metricSets;
-    assert.deepEqual(podsNotListed(parsed, listedPods(pods)), [], 'every reported pod is listed on this node');
-    const unlisted = podsNotListed(parsed, listedPods(listedElsewhere));
+    assert.deepEqual(podsNotListed(parsed, pods), [], 'every reported pod is listed on this node');
+    const unlisted = podsNotListed(parsed, listedElsewhere);
     assert.deepEqual(unlisted, [podNodesField(coredns.namespace, coredns.name)]);
     const kept = withoutPods(parsed, new Set(unlisted));
     const podKey = metricSetKey.pod(coredns.namespace, coredns.name);
@@ -251,46 +250,5 @@ describe('batch codec', () => {
     const fs = { resource_id: '/' };
     const set = { key: 'node:n', type: 'node' as const, labels: { type: 'node' }, scrapeTimeMs: 10, sampleTimesMs: { fs: 7 }, values: {}, labeled: [{ name: 'filesystem/usage', labels: fs, value: 1 }, { name: 'filesystem/usage', labels: { ...fs }, value: 2 }, { name: 'filesystem/limit', labels: { resource_id: 'logs' }, value: 3 }] };
     assert.deepEqual(decodeMetricSet(encodeMetricSet(set)), set);
-  });
-});
-
-describe('processor: a node\'s pod list kept between scrapes', () => {
-  const { pods } = cluster135();
-  const bytesOf = (list: readonly PodMeta[]): Buffer => Buffer.from(JSON.stringify(list));
-
-  it('is parsed again only when its bytes change, and what it lists is what Redis holds', () => {
-    const lists = new PodLists(60_000);
-    const first = lists.of('minikube', bytesOf(pods));
-    assert.deepEqual(first.pods, pods);
-    assert.deepEqual([...first.listed].sort(), pods.map((p) => podNodesField(p.namespace, p.name)).sort());
-    const input = bytesOf(pods);
-    const again = lists.of('minikube', input);
-    assert.equal(again.pods, first.pods, 'the same bytes give the list already parsed');
-    input.fill(0x20); // the caller's buffer reused for something else: what is kept is a copy
-    assert.equal(lists.of('minikube', bytesOf(pods)).pods, first.pods);
-
-    const relabeled = pods.map((p, i) => (i === 0 ? { ...p, labels: { ...p.labels, tier: 'gold' } } : p));
-    const changed = lists.of('minikube', bytesOf(relabeled));
-    assert.notEqual(changed.pods, first.pods);
-    assert.deepEqual(changed.pods[0]!.labels, { ...pods[0]!.labels, tier: 'gold' }, 'a changed pod is seen at the next scrape');
-    const fewer = lists.of('minikube', bytesOf(pods.slice(1)));
-    assert.equal(fewer.listed.has(podNodesField(pods[0]!.namespace, pods[0]!.name)), false, 'a pod gone from the list is no longer listed');
-    assert.deepEqual(lists.of('minikube', null), { pods: [], listed: new Set() }, 'no list: no pods');
-    assert.equal(lists.size, 0, 'and nothing kept for the node');
-  });
-
-  it('forgets a node not processed for as long as it keeps lists', () => {
-    let nowMs = 0;
-    const lists = new PodLists(60_000, () => nowMs);
-    lists.of('node-a', bytesOf(pods));
-    lists.of('node-b', bytesOf(pods));
-    nowMs = 40_000;
-    lists.of('node-a', bytesOf(pods));
-    nowMs = 70_000;
-    lists.of('node-a', bytesOf(pods));
-    assert.equal(lists.size, 1, 'node-b was last processed 70 s ago and is forgotten');
-    nowMs = 130_000;
-    lists.of('node-c', bytesOf(pods));
-    assert.equal(lists.size, 1, 'node-a (last processed 60 s ago) is forgotten too');
   });
 });
