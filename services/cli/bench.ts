@@ -55,6 +55,8 @@ const TICKS_PER_SECOND = 100;
 const MiB = 2 ** 20;
 /** Warm-up ends once a window opened new kubelet connections for at most this share of the nodes... */
 const WARM_NEW_CONNECTIONS = 0.02;
+/** ... or after this many windows. */
+const MAX_WARMUP_WINDOWS = 10;
 /**
  * V8 flags for the simulator. It stands in for kubelets that run on other machines, but here it
  * shares the cores with the pipeline, so its garbage collection is the bench's noise. Its cluster
@@ -64,8 +66,6 @@ const WARM_NEW_CONNECTIONS = 0.02;
  * reducer between windows, leaves it none after start-up. Its memory is not the pipeline's.
  */
 const SIMULATOR_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=100', '--no-memory-reducer'];
-/** ... or after this many windows. */
-const MAX_WARMUP_WINDOWS = 10;
 /** How long the roles keep long-term values in the store (they run with the default). */
 const LONG_RETENTION_MS = Number(STORE_OPTIONS.find((o) => o.name === 'store-long-retention')?.default);
 
