@@ -62,8 +62,9 @@ const MAX_WARMUP_WINDOWS = 10;
  * shares the cores with the pipeline, so its garbage collection is the bench's noise. Its cluster
  * model is ~275 MB of live heap at 1,000 nodes; with V8's default growth its old generation was
  * marked in full about once a window (~0.25 s of its main thread each, `--trace-gc`, plus V8's
- * helper threads: ~54% of its CPU by perf). Doubling before a full collection, and no memory
- * reducer between windows, leaves it none after start-up. Its memory is not the pipeline's.
+ * helper threads: ~54% of its CPU by perf). With its old generation let grow to double before a
+ * full collection and no memory reducer between windows, a 200 s trace had one full collection in
+ * the ~175 s after start-up (about three windows). Its memory is not the pipeline's.
  */
 const SIMULATOR_NODE_FLAGS: readonly string[] = ['--heap-growing-percent=100', '--no-memory-reducer'];
 /** How long the roles keep long-term values in the store (they run with the default). */
