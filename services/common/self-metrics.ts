@@ -38,7 +38,7 @@ export class SelfMetrics {
     // (two epoll wakeups), and on this VM the wakeups are most of what an idle role costs: with
     // 10 ms an idle processor used 0.52 s of CPU a minute, with 100 ms 0.28 s; at 1 s the four
     // roles together idle at 0.24-0.26 s a minute against 0.39-0.57 at 100 ms (/proc, 60 s of each
-    // role idling between windows; README, Benchmarks). A lag long enough to matter still shows.
+    // role idling between windows; docs/benchmarks.md). A lag long enough to matter still shows.
     collectDefaultMetrics({ register: this.registry, prefix: 'podometer_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // prom-client names a few gauges `*_total` (active handles, requests, resources), which
     // Prometheus' own lint (promtool) rejects: leave those out.

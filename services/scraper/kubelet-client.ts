@@ -70,7 +70,7 @@ const MAX_REUSED_BODY_BYTES = 1024 * 1024;
  * outside V8's heap, is freed only by a full collection: in a scraper at 1,000 nodes ~55 MB of
  * `external` memory was such dead bodies (prom-client's `nodejs_external_memory_bytes` mid-run).
  * Reused buffers bound it by the scrapes in flight: 8-28 MiB over a run at 1,000 nodes. The scraper's
- * peak RSS did not fall with it (V8's heap takes the room in the burst; README, Benchmarks).
+ * peak RSS did not fall with it (V8's heap takes the room in the burst; docs/benchmarks.md).
  */
 export class BodyBuffers {
   private readonly free: Buffer[] = [];

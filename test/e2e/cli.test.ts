@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CLI, scratchDir, SUMMARY_FIXTURES, summaryFixture } from '../helpers.js';
-import { kubeletProcessesFor, type RedisMemory } from '../../services/cli/bench.js';
-import type { GcTally } from '../../services/cli/gc-trace.js';
+import { kubeletProcessesFor, type BenchResult } from '../../services/cli/bench.js';
 
 const run = promisify(execFile);
 
@@ -219,7 +218,7 @@ describe('podometer bench', () => {
       assert.match(table, /^redis commands[^\n]*\n\s+\d+\.\d\d s\s+\d+ calls  \w+/m);
     }
     assert.match(stdout, /^scale curve \(3 pods per node, 5 s windows, 2 windows each\):\n(.*\n){2}\s+2\s+\d+\.\d\d.*\n\s+3\s+\d+\.\d\d/m);
-    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as { nodes: number; roles: Record<string, { processes: number; cpuSeconds: number; peakRssBytes: number }>; gc: Record<string, GcTally>; pipelineCpuMsPerNodeScrape: number; limitCpuMsPerNodeScrape: number; processingCpuMsPerNodeScrape: number; floorCpuMsPerNodeScrape: { queueClient: number; queueRedis: number; fetch: number; total: number }; latencySeconds: Record<string, { p99: number }>; summaries: { okNodes: number }[]; redisRewriteRun: { seconds: number; nodeScrapes: number; inMeasuredWindowsSeconds: number }; redisFullRetention: { windowsFull: number; windowsHeld: number; longTermBytesPerWindow: number; estimatedPeakRssBytes: number }; redisMemory: RedisMemory; idle?: { seconds: number; cpuMsPerSecond: Record<string, number> } }[];
+    const figures = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchResult[];
     assert.deepEqual(figures.map((f) => f.nodes), [2, 3]);
     // Every role's collections were read from its trace, and the scraper, which parses every summary, collected in each size.
     for (const f of figures) {
