@@ -10,8 +10,9 @@
  * scheduler runs all the time.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { RequestOptions } from 'node:https';
+import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { readServiceAccountCa, SERVICE_ACCOUNT_DIR, type KubeSource } from './source.js';
 
 export interface ApiServerConnection {
@@ -62,6 +63,46 @@ class TokenFileConnection implements ApiServerConnection {
   }
 }
 
+/** The TLS options of a request that an HTTPS agent's connections are made with. */
+const TLS_OPTION_NAMES = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+type TlsOptions = Pick<RequestOptions, (typeof TLS_OPTION_NAMES)[number]>;
+
+const sameTlsOptions = (a: TlsOptions, b: TlsOptions): boolean =>
+  TLS_OPTION_NAMES.every((name) => {
+    const x = a[name];
+    const y = b[name];
+    return x === y || (Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y)) || JSON.stringify(x) === JSON.stringify(y);
+  });
+
+/**
+ * An API server reached through a kubeconfig file, with client-node's credentials (exec plugins,
+ * auth providers, client certificates). client-node gives every request an HTTPS agent of its own,
+ * without keep-alive: a TLS handshake per list page, on both sides. Its HTTPS requests (no proxy)
+ * go through one keep-alive agent instead, made again only when the TLS options it applies
+ * change (a rotated client certificate).
+ */
+class KubeconfigConnection implements ApiServerConnection {
+  private kept: { tls: TlsOptions; agent: HttpsAgent } | undefined;
+
+  constructor(
+    readonly server: string,
+    private readonly kc: KubeConfig,
+    private readonly throughProxy: boolean,
+  ) {}
+
+  async prepare(options: RequestOptions): Promise<void> {
+    await this.kc.applyToHTTPSOptions(options);
+    if (this.throughProxy || !this.server.startsWith('https:')) return;
+    const tls: TlsOptions = {};
+    for (const name of TLS_OPTION_NAMES) if (options[name] !== undefined) Object.assign(tls, { [name]: options[name] });
+    if (this.kept === undefined || !sameTlsOptions(this.kept.tls, tls)) {
+      this.kept?.agent.destroy();
+      this.kept = { tls, agent: new HttpsAgent({ ...tls, keepAlive: true }) };
+    }
+    options.agent = this.kept.agent;
+  }
+}
+
 const withoutTrailingSlash = (url: string): string => url.replace(/\/+$/, '');
 
 /** The connection `source` describes. Throws an Error that says what is missing. */
@@ -77,7 +118,7 @@ export async function apiServerConnection(source: KubeSource, inCluster: InClust
     if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify && !cluster.proxyUrl) {
       throw new Error(`kubeconfig ${source.kubeconfigPath}: cluster "${cluster.name}" has an http:// server (${cluster.server}); client-node allows plain HTTP only with insecure-skip-tls-verify: true`);
     }
-    return { server: withoutTrailingSlash(cluster.server), prepare: (options) => kc.applyToHTTPSOptions(options) };
+    return new KubeconfigConnection(withoutTrailingSlash(cluster.server), kc, Boolean(cluster.proxyUrl));
   }
   const reread = inCluster.tokenRereadMs ?? TOKEN_REREAD_MS;
   if (!source.inClusterConfig) {

@@ -238,7 +238,8 @@ describe('reaching the API server: a service account\'s CA and token (re-read as
     assert.ok(heldWatchClosed, 'the watch connection was closed');
   });
 
-  it('a kubeconfig file (auth=) is read with client-node: its server, CA and token', async () => {
+  /** A kubeconfig file for the test server: its URL, CA and the token it accepts. */
+  const kubeconfigFile = (): string => {
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, [
       'apiVersion: v1',
@@ -248,9 +249,47 @@ describe('reaching the API server: a service account\'s CA and token (re-read as
       'contexts: [{ name: x, context: { cluster: c, user: u } }]',
       'current-context: x',
     ].join('\n'));
-    const api = await apiServerConnection(parseSource(`kubernetes.summary_api:?auth=${kubeconfig}`));
+    return kubeconfig;
+  };
+
+  it('a kubeconfig file (auth=) is read with client-node: its server, CA and token', async () => {
+    const api = await apiServerConnection(parseSource(`kubernetes.summary_api:?auth=${kubeconfigFile()}`));
     assert.equal(api.server, url);
     assert.equal((await listPage<ApiObject>(api, '/api/v1/pods', {}, undefined)).items[0]?.metadata?.name, 'a');
+  });
+
+  it('through a kubeconfig file, a list\'s pages share one kept-alive connection (client-node alone makes a TLS handshake per request)', async () => {
+    const api = await apiServerConnection(parseSource(`kubernetes.summary_api:?auth=${kubeconfigFile()}`));
+    let handshakes = 0;
+    const counting = (): void => void handshakes++;
+    server.on('secureConnection', counting);
+    try {
+      const names: (string | undefined)[] = [];
+      for (let page = 0; page < 3; page++) names.push((await listPage<ApiObject>(api, '/api/v1/pods', {}, page === 0 ? undefined : 'page-2')).items[0]?.metadata?.name);
+      assert.deepEqual(names, ['a', 'b', 'b']);
+    } finally {
+      server.off('secureConnection', counting);
+    }
+    assert.equal(handshakes, 1, `${handshakes} TLS connections for 3 pages`);
+  });
+
+  it('through a kubeconfig file, TLS options that change (a CA file rewritten) are used at the next request, not the kept connection', async () => {
+    const caFile = join(dir, 'kubeconfig-ca.crt');
+    writeFileSync(caFile, caPem);
+    const kubeconfig = join(dir, 'kubeconfig-ca-file');
+    writeFileSync(kubeconfig, [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{ name: c, cluster: { server: "${url}", certificate-authority: "${caFile}" } }]`,
+      'users: [{ name: u, user: { token: list-token } }]',
+      'contexts: [{ name: x, context: { cluster: c, user: u } }]',
+      'current-context: x',
+    ].join('\n'));
+    const api = await apiServerConnection(parseSource(`kubernetes.summary_api:?auth=${kubeconfig}`));
+    assert.equal((await listPage<ApiObject>(api, '/api/v1/pods', {}, undefined)).items[0]?.metadata?.name, 'a');
+    // Another CA, which did not sign the server's certificate: the request must be verified against it.
+    writeFileSync(caFile, (await generateServingTls(['127.0.0.1'], ['localhost'])).caPem);
+    await assert.rejects(listPage<ApiObject>(api, '/api/v1/pods', {}, undefined), /certificate/);
   });
 
   it('a kubeconfig file with an http:// server: used when it skips TLS verification, refused at once otherwise', async () => {
