@@ -96,7 +96,8 @@ class KubeconfigConnection implements ApiServerConnection {
     const tls: TlsOptions = {};
     for (const name of TLS_OPTION_NAMES) if (options[name] !== undefined) Object.assign(tls, { [name]: options[name] });
     if (this.kept === undefined || !sameTlsOptions(this.kept.tls, tls)) {
-      this.kept?.agent.destroy();
+      // The old agent's idle connections go; its requests in flight (a watch) run to their end.
+      if (this.kept) for (const sockets of Object.values(this.kept.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
       this.kept = { tls, agent: new HttpsAgent({ ...tls, keepAlive: true }) };
     }
     options.agent = this.kept.agent;
