@@ -67,11 +67,12 @@ class TokenFileConnection implements ApiServerConnection {
 const TLS_OPTION_NAMES = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 type TlsOptions = Pick<RequestOptions, (typeof TLS_OPTION_NAMES)[number]>;
 
+/** client-node reads the CA, certificate and key into new Buffers for every request: compared by content. */
 const sameTlsOptions = (a: TlsOptions, b: TlsOptions): boolean =>
   TLS_OPTION_NAMES.every((name) => {
     const x = a[name];
     const y = b[name];
-    return x === y || (Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y)) || JSON.stringify(x) === JSON.stringify(y);
+    return x === y || (Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y));
   });
 
 /**
