@@ -127,8 +127,9 @@ export class ClusterMetadata {
 
   /**
    * Writes what changed since the last publish to Redis, `PUBLISH_BATCH` writes per pipeline (all
-   * 10,000 nodes' pod lists in one pipeline raised the scheduler's peak RSS by ~0.4 GiB);
-   * metadata keys expire if never refreshed. If Redis fails, what was not written is marked again.
+   * 10,000 nodes' pod lists in one pipeline raised the scheduler's peak RSS by ~0.4 GiB). Every
+   * key it writes expires `ttlMs` later unless renewExpiry renews it (so nothing stays in Redis
+   * once no scheduler runs). If Redis fails, what was not written is marked again.
    * Returns the writes it queued (a pod list, a node, a namespace, a batch of pod bindings).
    */
   async publish(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
@@ -141,6 +142,8 @@ export class ClusterMetadata {
     let bindingWrites = 0;
     const replaceBindings = this.replaceBindings;
     this.replaceBindings = false;
+    /** The hashes this publish writes fields to: their expiry is set once the fields are queued. */
+    const hashesWritten = new Set<string>();
     let pipeline = redis.pipeline();
     /** Sends the pipeline once it holds `PUBLISH_BATCH` writes (`atEnd`: whatever it holds). */
     const send = async (atEnd = false): Promise<void> => {
@@ -152,13 +155,19 @@ export class ClusterMetadata {
     try {
       for (const name of nodes) {
         const node = this.nodes.get(name);
-        if (node) pipeline.hset(keys.nodeMeta, name, JSON.stringify(node.meta));
+        if (node) {
+          pipeline.hset(keys.nodeMeta, name, JSON.stringify(node.meta));
+          hashesWritten.add(keys.nodeMeta);
+        }
         await send();
       }
       if (deletedNodes.length > 0) pipeline.hdel(keys.nodeMeta, ...deletedNodes);
       for (const name of namespaces) {
         const namespace = this.namespaces.get(name);
-        if (namespace) pipeline.hset(keys.namespaceMeta, name, JSON.stringify(namespace));
+        if (namespace) {
+          pipeline.hset(keys.namespaceMeta, name, JSON.stringify(namespace));
+          hashesWritten.add(keys.namespaceMeta);
+        }
         await send();
       }
       if (deletedNamespaces.length > 0) pipeline.hdel(keys.namespaceMeta, ...deletedNamespaces);
@@ -187,6 +196,7 @@ export class ClusterMetadata {
         }
         if (bound.length > 0) {
           pipeline.hset(keys.podNodes, ...bound);
+          hashesWritten.add(keys.podNodes);
           bindingWrites++;
         }
         if (unbound.length > 0) {
@@ -195,6 +205,7 @@ export class ClusterMetadata {
         }
         await send();
       }
+      for (const hash of hashesWritten) pipeline.pexpire(hash, ttlMs);
       await send(true);
     } catch (error) {
       // Writes are idempotent: mark everything of this publish again, unless it changed since.
@@ -211,15 +222,29 @@ export class ClusterMetadata {
   }
 
   /**
-   * Renews the expiry of every node's published pod list (`PEXPIRE`, `PUBLISH_BATCH` per pipeline)
-   * rather than writing the lists again: at 10,000 nodes x 30 pods that is ~137 MB of JSON into
-   * Redis and its append-only file each time. A list Redis no longer has (it lost it, or it
-   * expired) is marked for the next publish; returns how many were. Lists already waiting for a
-   * publish are left to it.
+   * Renews the expiry of what publish wrote (`PEXPIRE`, `PUBLISH_BATCH` per pipeline): the nodes',
+   * namespaces' and bindings' hashes and every node's pod list, rather than writing them again: at
+   * 10,000 nodes x 30 pods the lists are ~137 MB of JSON into Redis and its append-only file each
+   * time. What Redis no longer has (it lost it, or it expired) is marked for the next publish
+   * (a hash: every entry of it); returns how many keys were. Lists already waiting for a publish
+   * are left to it.
    */
-  async renewPodLists(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
-    const names = [...this.podsByNode.keys()].filter((name) => !this.dirtyPodNodes.has(name));
+  async renewExpiry(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
+    /** Each hash, whether publish has written anything to it, and how to mark all it holds for the next publish. */
+    const hashes = [
+      { key: keys.nodeMeta, written: this.nodes.size > 0, markAll: () => this.nodes.forEach((_, name) => this.dirtyNodes.add(name)) },
+      { key: keys.namespaceMeta, written: this.namespaces.size > 0, markAll: () => this.namespaces.forEach((_, name) => this.dirtyNamespaces.add(name)) },
+      { key: keys.podNodes, written: this.podsByNode.size > 0, markAll: () => this.podsByNode.forEach((onNode) => onNode.forEach((_, key) => this.dirtyBindings.add(key))) },
+    ];
     let missing = 0;
+    const hashPipeline = redis.pipeline();
+    for (const hash of hashes) hashPipeline.pexpire(hash.key, ttlMs);
+    (await execOrThrow(hashPipeline)).forEach(([, renewed], i) => {
+      if (renewed !== 0 || !hashes[i]!.written) return;
+      hashes[i]!.markAll();
+      missing++;
+    });
+    const names = [...this.podsByNode.keys()].filter((name) => !this.dirtyPodNodes.has(name));
     for (const batch of publishBatches(names)) {
       const pipeline = redis.pipeline();
       for (const name of batch) pipeline.pexpire(keys.podsOnNode(name), ttlMs);

@@ -129,8 +129,8 @@ export class Scheduler {
     if (!this.leader) return;
     const now = this.now();
     if (now - this.lastRefreshMs > this.options.metadataTtlMs / 2) {
-      const lost = await this.metadata.renewPodLists(this.redis, this.keys, this.options.metadataTtlMs);
-      if (lost > 0) this.logger.warn('Redis had lost pod lists; publishing them again', { nodes: lost });
+      const lost = await this.metadata.renewExpiry(this.redis, this.keys, this.options.metadataTtlMs);
+      if (lost > 0) this.logger.warn('Redis had lost published metadata; publishing it again', { keys: lost });
       this.lastRefreshMs = now;
     }
     await this.metadata.publish(this.redis, this.keys, this.options.metadataTtlMs);

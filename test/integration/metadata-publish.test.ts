@@ -59,7 +59,8 @@ describe('metadata publishing (real Redis)', () => {
     // Nodes, the namespace, pod lists, and the pods' bindings PUBLISH_BATCH to a write.
     const writes = nodes + 1 + nodes + Math.ceil((2 * nodes) / PUBLISH_BATCH);
     assert.equal(await metadata.publish(counting, keys, TTL_MS), writes);
-    assert.deepEqual(sent, [PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, writes - 4 * PUBLISH_BATCH], 'writes per pipeline');
+    // The last pipeline also sets the expiry of the three hashes written.
+    assert.deepEqual(sent, [PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, PUBLISH_BATCH, writes - 4 * PUBLISH_BATCH + 3], 'commands per pipeline');
     assert.equal(await redis.hlen(keys.nodeMeta), nodes);
     assert.equal(JSON.parse((await redis.hget(keys.nodeMeta, `node-${nodes - 1}`))!).uid, `uid-node-${nodes - 1}`);
     assert.deepEqual(JSON.parse((await redis.hget(keys.namespaceMeta, 'default'))!), { name: 'default', uid: 'ns-uid' });
@@ -69,8 +70,10 @@ describe('metadata publishing (real Redis)', () => {
     podLists.forEach((list, i) => {
       assert.deepEqual((JSON.parse(list ?? '[]') as PodMeta[]).map((p) => p.name), [`node-${i}-a`, `node-${i}-b`], `pods of node-${i}`);
     });
-    const ttl = await redis.pttl(keys.podsOnNode('node-0'));
-    assert.ok(ttl > 0 && ttl <= TTL_MS, `pod lists expire (pttl ${ttl})`);
+    for (const key of [keys.podsOnNode('node-0'), keys.nodeMeta, keys.namespaceMeta, keys.podNodes]) {
+      const ttl = await redis.pttl(key);
+      assert.ok(ttl > 0 && ttl <= TTL_MS, `${key} expires (pttl ${ttl})`);
+    }
     assert.equal(await metadata.publish(redis, keys, TTL_MS), 0, 'nothing changed since');
   });
 
@@ -81,7 +84,7 @@ describe('metadata publishing (real Redis)', () => {
     await metadata.publish(redis, keys, TTL_MS);
     for (let i = 0; i < nodes; i++) await redis.pexpire(keys.podsOnNode(`node-${i}`), 5_000);
     await redis.del(keys.podsOnNode('node-1'), keys.podsOnNode(`node-${nodes - 1}`));
-    assert.equal(await metadata.renewPodLists(redis, keys, TTL_MS), 2, 'the two lists Redis lost');
+    assert.equal(await metadata.renewExpiry(redis, keys, TTL_MS), 2, 'the two lists Redis lost');
     const renewed = await redis.pttl(keys.podsOnNode('node-0'));
     assert.ok(renewed > 5_000 && renewed <= TTL_MS, `a kept list's expiry is renewed (pttl ${renewed})`);
     assert.equal(await redis.get(keys.podsOnNode('node-1')), null, 'renewing writes no list');
@@ -89,6 +92,33 @@ describe('metadata publishing (real Redis)', () => {
     for (const name of ['node-1', `node-${nodes - 1}`]) {
       assert.deepEqual((JSON.parse((await redis.get(keys.podsOnNode(name)))!) as PodMeta[]).map((p) => p.name), [`${name}-a`, `${name}-b`]);
     }
+  });
+
+  it('renews the expiry of the nodes\', namespaces\' and bindings\' hashes, and writes a lost hash again whole', async () => {
+    await redis.flushall();
+    const metadata = clusterMetadata(3);
+    await metadata.publish(redis, keys, TTL_MS);
+    for (const key of [keys.nodeMeta, keys.namespaceMeta, keys.podNodes]) await redis.pexpire(key, 5_000);
+    assert.equal(await metadata.renewExpiry(redis, keys, TTL_MS), 0, 'nothing lost');
+    for (const key of [keys.nodeMeta, keys.namespaceMeta, keys.podNodes]) {
+      const ttl = await redis.pttl(key);
+      assert.ok(ttl > 5_000 && ttl <= TTL_MS, `${key}'s expiry is renewed (pttl ${ttl})`);
+    }
+    await redis.del(keys.nodeMeta, keys.podNodes);
+    assert.equal(await metadata.renewExpiry(redis, keys, TTL_MS), 2, 'the two hashes Redis lost');
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 3 + 1, 'every node, and the bindings in one write');
+    assert.deepEqual(Object.keys(await redis.hgetall(keys.nodeMeta)).sort(), ['node-0', 'node-1', 'node-2']);
+    assert.equal(await redis.hlen(keys.podNodes), 6);
+    assert.ok((await redis.pttl(keys.podNodes)) > 0, 'the hash written again expires too');
+  });
+
+  it('takes a hash missing for want of anything to write as nothing lost', async () => {
+    await redis.flushall();
+    const metadata = new ClusterMetadata(ADDRESSING);
+    metadata.upsertNode(node('node-0', 0));
+    await metadata.publish(redis, keys, TTL_MS);
+    assert.equal(await metadata.renewExpiry(redis, keys, TTL_MS), 0, 'no namespace, no pod: their hashes were never written');
+    assert.equal(await metadata.publish(redis, keys, TTL_MS), 0);
   });
 
   it('removes the pod list of a node whose pods are all gone (a deleted node), and renews it no more', async () => {
@@ -101,7 +131,7 @@ describe('metadata publishing (real Redis)', () => {
     assert.deepEqual(await redis.hmget(keys.podNodes, 'default/node-0-a', 'default/node-1-a'), [null, 'node-1'], 'a deleted pod is bound nowhere');
     assert.equal(await redis.exists(keys.podsOnNode('node-0')), 0, 'no list for a node without pods');
     assert.equal(await redis.hexists(keys.nodeMeta, 'node-0'), 0);
-    assert.equal(await metadata.renewPodLists(redis, keys, TTL_MS), 0, 'nothing lost: only node-1 has a list to renew');
+    assert.equal(await metadata.renewExpiry(redis, keys, TTL_MS), 0, 'nothing lost: only node-1 has a list to renew');
     assert.equal(await redis.exists(keys.podsOnNode('node-0')), 0, 'renewing does not bring it back');
     assert.equal(await metadata.publish(redis, keys, TTL_MS), 0, 'nothing left to write for it');
     // The node comes back with a pod: its list is written again.
