@@ -230,17 +230,24 @@ export class ClusterMetadata {
    * are left to it.
    */
   async renewExpiry(redis: Redis, keys: RedisKeys, ttlMs: number): Promise<number> {
-    /** Each hash, whether publish has written anything to it, and how to mark all it holds for the next publish. */
+    /** Does Redis have a bound pod's binding by now (one not waiting for a publish)? */
+    const bindingPublished = (): boolean => {
+      for (const onNode of this.podsByNode.values()) for (const key of onNode.keys()) if (!this.dirtyBindings.has(key)) return true;
+      return false;
+    };
+    // Each hash; whether it must exist (an entry of it was published and is not waiting for the
+    // next publish: at a start, everything is); and how to mark all it holds for the next publish.
+    // (A dirty node or namespace is always one kept here, so the sizes compare.)
     const hashes = [
-      { key: keys.nodeMeta, written: this.nodes.size > 0, markAll: () => this.nodes.forEach((_, name) => this.dirtyNodes.add(name)) },
-      { key: keys.namespaceMeta, written: this.namespaces.size > 0, markAll: () => this.namespaces.forEach((_, name) => this.dirtyNamespaces.add(name)) },
-      { key: keys.podNodes, written: this.podsByNode.size > 0, markAll: () => this.podsByNode.forEach((onNode) => onNode.forEach((_, key) => this.dirtyBindings.add(key))) },
+      { key: keys.nodeMeta, published: this.dirtyNodes.size < this.nodes.size, markAll: () => this.nodes.forEach((_, name) => this.dirtyNodes.add(name)) },
+      { key: keys.namespaceMeta, published: this.dirtyNamespaces.size < this.namespaces.size, markAll: () => this.namespaces.forEach((_, name) => this.dirtyNamespaces.add(name)) },
+      { key: keys.podNodes, published: bindingPublished(), markAll: () => this.podsByNode.forEach((onNode) => onNode.forEach((_, key) => this.dirtyBindings.add(key))) },
     ];
     let missing = 0;
     const hashPipeline = redis.pipeline();
     for (const hash of hashes) hashPipeline.pexpire(hash.key, ttlMs);
     (await execOrThrow(hashPipeline)).forEach(([, renewed], i) => {
-      if (renewed !== 0 || !hashes[i]!.written) return;
+      if (renewed !== 0 || !hashes[i]!.published) return;
       hashes[i]!.markAll();
       missing++;
     });

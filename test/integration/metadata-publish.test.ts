@@ -112,8 +112,10 @@ describe('metadata publishing (real Redis)', () => {
     assert.ok((await redis.pttl(keys.podNodes)) > 0, 'the hash written again expires too');
   });
 
-  it('takes a hash missing for want of anything to write as nothing lost', async () => {
+  it('takes a hash not written yet as nothing lost: at a start, or with nothing to write', async () => {
     await redis.flushall();
+    const starting = clusterMetadata(2);
+    assert.equal(await starting.renewExpiry(redis, keys, TTL_MS), 0, 'a scheduler starting on an empty Redis, before its first publish');
     const metadata = new ClusterMetadata(ADDRESSING);
     metadata.upsertNode(node('node-0', 0));
     await metadata.publish(redis, keys, TTL_MS);
