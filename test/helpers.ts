@@ -2,8 +2,11 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import type { MetricSet } from '../services/common/metric-set.js';
+import { LocalRedis } from '../simulator/redis-server.js';
 
 /** The repository root (this file runs as dist/test/helpers.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,6 +25,25 @@ export function scratchDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `podometer-${prefix}-`));
   scratchDirs.push(dir);
   return dir;
+}
+
+/**
+ * A real Redis for the enclosing `describe`: started (in a scratch directory) before its tests,
+ * `started` given it and a client of it, both stopped after its tests. For suites with nothing
+ * else to tear down before Redis goes.
+ */
+export function useLocalRedis(name: string, started: (server: LocalRedis, redis: Redis) => void): void {
+  let server: LocalRedis | undefined;
+  let redis: Redis | undefined;
+  before(async () => {
+    server = await LocalRedis.start(join(scratchDir(name), 'redis'));
+    redis = new Redis(server.url);
+    started(server, redis);
+  });
+  after(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
 }
 
 export function summaryFixture(name: string): string {

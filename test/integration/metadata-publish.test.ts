@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { NodeMeta, PodMeta } from '../../services/common/jobs.js';
 import { redisKeys } from '../../services/common/keys.js';
 import { ClusterMetadata, PUBLISH_BATCH } from '../../services/scheduler/discovery.js';
 import { podMeta, type NodeLike } from '../../services/scheduler/metadata.js';
-import { LocalRedis } from '../../simulator/redis-server.js';
-import { scratchDir } from '../helpers.js';
+import { useLocalRedis } from '../helpers.js';
 
 const keys = redisKeys('publish-test');
 const ADDRESSING = { preferredAddressTypes: ['InternalIP'], useNodeStatusPort: false, port: 10250, https: true };
@@ -33,16 +31,8 @@ function clusterMetadata(nodes: number): ClusterMetadata {
 }
 
 describe('metadata publishing (real Redis)', () => {
-  let server: LocalRedis;
   let redis: Redis;
-  before(async () => {
-    server = await LocalRedis.start(join(scratchDir('publish'), 'redis'));
-    redis = new Redis(server.url);
-  });
-  after(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  useLocalRedis('publish', (_server, client) => (redis = client));
 
   it('writes every node, namespace and pod list, over several pipelines', async () => {
     await redis.flushall();

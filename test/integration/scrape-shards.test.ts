@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKeys, SCRAPE_SHARDS, scrapeShardOf } from '../../services/common/keys.js';
 import { createLogger } from '../../services/common/logger.js';
 import { ShardWorkers, shardsOf, type ShardWorker } from '../../services/scraper/shards.js';
 import type { startScraper } from '../../services/scraper/main.js';
-import { LocalRedis } from '../../simulator/redis-server.js';
-import { scratchDir } from '../helpers.js';
+import type { LocalRedis } from '../../simulator/redis-server.js';
+import { useLocalRedis } from '../helpers.js';
 import { PipelineHarness } from '../pipeline-harness.js';
 
 type Scraper = ReturnType<typeof startScraper>;
@@ -43,14 +42,7 @@ describe('scrape shards', () => {
   describe('membership (real Redis)', () => {
     let server: LocalRedis;
     let redis: Redis;
-    before(async () => {
-      server = await LocalRedis.start(join(scratchDir('shards'), 'redis'));
-      redis = new Redis(server.url);
-    });
-    after(async () => {
-      redis.disconnect();
-      await server.stop();
-    });
+    useLocalRedis('shards', (started, client) => ((server = started), (redis = client)));
 
     /** A ShardWorkers whose shard workers only record their concurrency and whether they were closed. */
     const member = (keys: ReturnType<typeof redisKeys>, client: Redis = redis, concurrency = 64) => {

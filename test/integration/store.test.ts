@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
 import { StoreReader } from '../../services/api/store.js';
 import type { WindowSummary } from '../../services/common/jobs.js';
 import { redisKeys } from '../../services/common/keys.js';
@@ -10,8 +9,7 @@ import { StagedSets, stageMetricSets, stageNodeSets } from '../../services/commo
 import type { WindowBatch } from '../../services/exporter/sink.js';
 import { releaseStaging } from '../../services/exporter/exporter.js';
 import { StoreSink } from '../../services/exporter/sinks/store.js';
-import { LocalRedis } from '../../simulator/redis-server.js';
-import { scratchDir } from '../helpers.js';
+import { useLocalRedis } from '../helpers.js';
 
 const POD = 'namespace:default/pod:web-1';
 
@@ -44,16 +42,8 @@ const written = async (redis: Redis, windowStartMs: number, sink: string): Promi
 };
 
 describe('short-term store (real Redis)', () => {
-  let server: LocalRedis;
   let redis: Redis;
-  before(async () => {
-    server = await LocalRedis.start(join(scratchDir('store'), 'redis'));
-    redis = new Redis(server.url);
-  });
-  after(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+  useLocalRedis('store', (_server, client) => (redis = client));
 
   it('serves any metric while a window is fully kept, then only cpu/usage_rate and memory/usage, then nothing', async () => {
     const sink = new StoreSink(redis, keys, { windowRetentionMs: 300, longRetentionMs: 120_000 });
