@@ -6,6 +6,7 @@
  * EVERY problem at once in a ConfigError before anything connects anywhere. Heapster's
  * underscore spelling (`--metric_resolution`) and the hyphen spelling are the same flag.
  */
+import { redactSecrets } from './logger.js';
 
 /** `list`: comma-separated and repeatable; `strings`: repeatable, each value whole (URIs with commas). */
 export type OptionType = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'list' | 'strings';
@@ -29,9 +30,13 @@ export interface OptionSpec {
 
 export type OptionValue = string | number | boolean | string[] | undefined;
 
+/** Every configuration problem, each with any secret it echoes (a password in a URL, `pw=`, `token=`) redacted. */
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    const redacted = problems.map(redactSecrets);
+    super(`invalid configuration:\n${redacted.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = redacted;
     this.name = 'ConfigError';
   }
 }

@@ -33,6 +33,21 @@ export function createLogger(role: string, level: LogLevel = 'info', write: (lin
   };
 }
 
+/** Query options of a URI whose values are secrets: `pw` (InfluxDB), and any named like a token, password, secret or API key. */
+const SECRET_OPTION = /^pw$|token|password|secret|apikey/i;
+
+/**
+ * `text` with what a URL or Heapster URI in it may carry as a secret replaced by `[redacted]`: the
+ * password of a URL's user info (`redis://:pw@host`, `http://user:pw@host`) and the values of
+ * secret options (`?pw=`, `&token=`, `&esUserSecret=`, `&apiKey=`). For messages that echo what
+ * an operator gave, such as configuration errors, which go to the logs.
+ */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@"]*):[^\s/@"]*@/gi, '$1:[redacted]@')
+    .replace(/([?&])([^=&\s"]+)=([^&\s"]*)/g, (option: string, separator: string, name: string) => (SECRET_OPTION.test(name) ? `${separator}${name}=[redacted]` : option));
+}
+
 /** A URL fit for a log: user and password removed. */
 export function redactUrl(text: string): string {
   try {

@@ -89,7 +89,8 @@ export function parseSink(text: string, name?: string): SinkConfig {
       const read = new OptionReader(params, INFLUX_OPTIONS);
       const secure = read.boolean('secure', false);
       let url = base === '' ? `${secure ? 'https' : 'http'}://localhost:8086` : base;
-      if (!/^https?:\/\//.test(url)) url = `${secure ? 'https' : 'http'}://${url}`;
+      // A bare host[:port] gets the scheme; any other scheme is checked (and refused) as given.
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = `${secure ? 'https' : 'http'}://${url}`;
       url = checkHttpUrl(url, read.problems);
       const db = read.string('db', 'k8s');
       if (!/^[A-Za-z0-9_.-]+$/.test(db)) read.problems.push(`db=${db}: letters, digits, _ . - only`);

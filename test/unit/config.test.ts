@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, inClusterApiServerUrl, loadConfig, parseDurationMs, type OptionSpec } from '../../services/common/config.js';
+import { checkRedisUrl } from '../../services/common/redis.js';
+import { checkSink } from '../../services/common/sink-config.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'metric_resolution', type: 'duration', min: 5000, default: 60_000, description: 'window' },
@@ -34,6 +36,24 @@ describe('config', () => {
       assert.match(error.message, /must be at least 5000/);
       assert.match(error.message, /must be a whole number/);
       assert.match(error.message, /must be one of json, table/);
+    }
+  });
+
+  it('names every problem without echoing a secret: a URL\'s password, pw=, token=', () => {
+    const specs: OptionSpec[] = [
+      { name: 'redis-url', type: 'string', description: 'r', check: checkRedisUrl },
+      { name: 'sink', type: 'strings', description: 's', check: checkSink },
+    ];
+    try {
+      loadConfig(specs, ['--redis-url', 'redis://:redis-secret@redis:port', '--sink', 'influxdb:http://admin:influx-secret@influx:8086?user=admin&pw=pw-secret&db=k8s&token=token-secret&orgg=o', '--sink', 'elasticsearch:http://es:9200?esUserSecret=es-secret&apiKey=key-secret&index=BAD'], {});
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 3, error.message);
+      assert.doesNotMatch(error.message, /secret/, 'no secret given is shown');
+      assert.match(error.message, /--redis-url="redis:\/\/:\[redacted\]@redis:port": must be a URL/);
+      assert.match(error.message, /influxdb:http:\/\/admin:\[redacted\]@influx:8086\?user=admin&pw=\[redacted\]&db=k8s&token=\[redacted\]&orgg=o": unknown option "orgg"/, 'the rest is shown as given');
+      assert.match(error.message, /esUserSecret=\[redacted\]&apiKey=\[redacted\]&index=BAD": index=BAD: lowercase/);
     }
   });
 

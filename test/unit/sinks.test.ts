@@ -36,6 +36,7 @@ describe('sink configuration', () => {
     assert.throws(() => parseSink('elasticsearch:http://x:9200?bulkworkers=3'), /unknown option "bulkworkers"/);
     assert.throws(() => parseSink('kafka:localhost'), /unknown sink kind "kafka"/);
     assert.throws(() => parseSink('influxdb:http://x?token=t'), /org: required with token/);
+    assert.throws(() => parseSink('influxdb:ftp://x:8086'), /ftp:\/\/x:8086: must be an http or https URL/, 'another scheme is refused, not taken for a host');
   });
   it('several sinks of one kind get distinct names (one queue each)', () => {
     assert.deepEqual(parseSinks(['influxdb:http://a:8086', 'log', 'influxdb:http://b:8086']).map((s) => s.name), ['influxdb', 'log', 'influxdb-2']);
