@@ -148,4 +148,23 @@ describe('Elasticsearch sink against the official client mock', () => {
     await assert.rejects(refused.write(windowOf([podSet])), (error: unknown) => error instanceof SinkWriteError && error.retryable);
     await refused.close();
   });
+
+  it('a failed health check is retryable and names the node without the password its URL carries', async () => {
+    // HEAD / answered 404: the client's ping says false.
+    const server = createServer((_request, response) => response.writeHead(404, { 'x-elastic-product': 'Elasticsearch' }).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const sink = new ElasticsearchSink(parseSink(`elasticsearch:http://elastic:url-secret@127.0.0.1:${port}?maxRetries=0`) as ElasticsearchSinkConfig, counters(), silent);
+    try {
+      await assert.rejects(sink.write(windowOf([podSet])), (error: unknown) => {
+        assert.ok(error instanceof SinkWriteError && error.retryable, String(error));
+        assert.match(error.message, new RegExp(`Elasticsearch at http://127\\.0\\.0\\.1:${port}/? failed its health check`));
+        assert.doesNotMatch(error.message, /url-secret/);
+        return true;
+      });
+    } finally {
+      await sink.close();
+      server.close();
+    }
+  });
 });

@@ -49,6 +49,20 @@ describe('InfluxDB 2.x API (through @influxdata/influxdb-client, at the HTTP lev
     await influx.close();
   });
 
+  it('an unreachable server is a retryable error naming it without the password its URL carries (1.x and 2.x)', async () => {
+    for (const options of ['db=k8s', 'token=t&org=acme']) {
+      const config = parseSink(`influxdb:http://admin:url-secret@127.0.0.1:1?${options}`) as InfluxSinkConfig;
+      const unreachable = new InfluxSink(config, { add: async () => undefined }, createLogger('test', 'silent'));
+      await assert.rejects(unreachable.write(window), (error: unknown) => {
+        assert.ok(error instanceof SinkWriteError && error.retryable, String(error));
+        assert.match(error.message, /InfluxDB at http:\/\/127\.0\.0\.1:1\/? unreachable/);
+        assert.doesNotMatch(error.message, /url-secret/);
+        return true;
+      });
+      await unreachable.close();
+    }
+  });
+
   it('429 with Retry-After is retryable with that delay; 400 is counted as rejected, not retried', async () => {
     reply = { status: 429, headers: { 'retry-after': '9' }, body: '{"code":"too many requests"}' };
     const { sink: throttled } = sink();

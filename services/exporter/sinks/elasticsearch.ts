@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, errors, type ClientOptions } from '@elastic/elasticsearch';
-import type { Logger } from '../../common/logger.js';
+import { redactUrl, type Logger } from '../../common/logger.js';
 import { backoffDelayMs, classifyStatus, parseRetryAfterMs, SinkWriteError } from '../retry.js';
 import type { Sink, WindowBatch } from '../sink.js';
 import type { ElasticsearchSinkConfig } from '../../common/sink-config.js';
@@ -97,7 +97,7 @@ export class ElasticsearchSink implements Sink {
     if (this.templateReady) return;
     if (this.config.healthCheck) {
       const alive = await this.client.ping({}, { requestTimeout: Math.max(1, this.config.startupHealthcheckTimeoutSeconds) * 1000 });
-      if (!alive) throw new SinkWriteError(`Elasticsearch at ${this.config.nodes.join(', ')} failed its health check`, true);
+      if (!alive) throw new SinkWriteError(`Elasticsearch at ${this.config.nodes.map(redactUrl).join(', ')} failed its health check`, true);
     }
     const options = { index: this.config.index, clusterName: this.config.clusterName, dataStream: this.config.dataStream };
     await this.client.indices.putIndexTemplate({ name: this.config.index, ...indexTemplate(options) } as Parameters<Client['indices']['putIndexTemplate']>[0]);

@@ -6,7 +6,7 @@
  */
 import { InfluxDB, HttpError, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import { Agent, request } from 'undici';
-import type { Logger } from '../../common/logger.js';
+import { redactUrl, type Logger } from '../../common/logger.js';
 import { classifyStatus, parseRetryAfterMs, SinkWriteError } from '../retry.js';
 import type { Sink, WindowBatch } from '../sink.js';
 import type { InfluxSinkConfig } from '../../common/sink-config.js';
@@ -78,7 +78,7 @@ export class InfluxSink implements Sink {
       const text = await response.body.text();
       return { status: response.statusCode, text, retryAfterMs: parseRetryAfterMs(response.headers['retry-after']) };
     } catch (error) {
-      throw new SinkWriteError(`InfluxDB at ${this.config.url} unreachable: ${(error as Error).message}`, true);
+      throw new SinkWriteError(`InfluxDB at ${redactUrl(this.config.url)} unreachable: ${(error as Error).message}`, true);
     }
   }
 
@@ -135,7 +135,7 @@ export class InfluxSink implements Sink {
         }
         throw new SinkWriteError(`InfluxDB write: HTTP ${error.statusCode} ${error.body?.slice(0, 200) ?? ''}`, true, parseRetryAfterMs(error.headers?.['retry-after'] as string | undefined));
       }
-      throw new SinkWriteError(`InfluxDB at ${this.config.url} unreachable: ${(error as Error).message}`, true);
+      throw new SinkWriteError(`InfluxDB at ${redactUrl(this.config.url)} unreachable: ${(error as Error).message}`, true);
     }
   }
 
