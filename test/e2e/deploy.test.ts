@@ -109,16 +109,45 @@ describe('deploy/kubernetes', () => {
     assertPersistenceAsBenchmarked(redis.spec.template.spec.containers[0]!.args, 'kubernetes redis');
   });
 
-  it('the ClusterRole grants get, list and watch on nodes, nodes/stats, pods, namespaces and events, nothing more', async () => {
+  it("each role's ServiceAccount is granted what that role uses and nothing more; the others mount no token", async () => {
     const objects = await load();
-    const roles = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role');
-    assert.equal(roles.length, 1);
-    const allowed = new Set(['nodes', 'nodes/stats', 'pods', 'namespaces', 'events']);
-    for (const rule of (roles[0] as { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; nonResourceURLs?: string[] }[] }).rules) {
-      assert.deepEqual(rule.apiGroups, ['']);
-      assert.equal(rule.nonResourceURLs, undefined);
-      for (const resource of rule.resources) assert.ok(allowed.has(resource), `resource ${resource}`);
-      for (const verb of rule.verbs) assert.ok(['get', 'list', 'watch'].includes(verb), `verb ${verb}`);
+    type Rule = { apiGroups: string[]; resources?: string[]; verbs: string[]; nonResourceURLs?: string[] };
+    type Named = { kind: string; metadata: { name: string; namespace?: string } };
+    const named = (kind: string): (Named & Record<string, unknown>)[] => objects.filter((o) => o.kind === kind) as (Named & Record<string, unknown>)[];
+    assert.equal(named('Role').length + named('RoleBinding').length, 0, 'no namespaced grants');
+    /** `verb resource` pairs granted to a ServiceAccount through ClusterRoleBindings. */
+    const grantsOf = (account: string): string[] => {
+      const grants: string[] = [];
+      for (const binding of named('ClusterRoleBinding') as unknown as { roleRef: { name: string }; subjects: { kind: string; name: string }[] }[]) {
+        if (!binding.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === account)) continue;
+        const role = named('ClusterRole').find((r) => r.metadata.name === binding.roleRef.name) as unknown as { rules: Rule[] } | undefined;
+        assert.ok(role, `ClusterRole ${binding.roleRef.name}`);
+        for (const rule of role.rules) {
+          assert.deepEqual(rule.apiGroups, [''], 'the core API group only');
+          assert.equal(rule.nonResourceURLs, undefined);
+          for (const resource of rule.resources ?? []) for (const verb of rule.verbs) grants.push(`${verb} ${resource}`);
+        }
+      }
+      return grants.sort();
+    };
+    const expected: Record<string, string[]> = {
+      scheduler: ['list namespaces', 'list nodes', 'list pods', 'watch namespaces', 'watch nodes', 'watch pods'],
+      scraper: ['get nodes/stats'],
+      eventer: ['list events', 'watch events'],
+      processor: [],
+      exporter: [],
+      api: [],
+    };
+    const accounts = new Map(named('ServiceAccount').map((a) => [a.metadata.name, a as { automountServiceAccountToken?: boolean }]));
+    for (const deployment of named('Deployment') as unknown as { spec: { template: { spec: { serviceAccountName?: string; automountServiceAccountToken?: boolean; containers: { args: string[] }[] } } } }[]) {
+      const pod = deployment.spec.template.spec;
+      const role = pod.containers[0]!.args[0]!;
+      assert.ok(role in expected, role);
+      const account = pod.serviceAccountName ?? 'default';
+      assert.ok(accounts.has(account), `${role}: ServiceAccount ${account} is in the manifests`);
+      assert.deepEqual(grantsOf(account), expected[role], `${role}'s grants`);
+      const mountsToken = pod.automountServiceAccountToken ?? accounts.get(account)!.automountServiceAccountToken ?? true;
+      assert.equal(mountsToken, expected[role]!.length > 0, `${role} mounts a service-account token only if it uses one`);
     }
   });
 });
