@@ -9,11 +9,12 @@
  * ~38 MiB of it heap that every full garbage collection walks (its generated API), and the
  * scheduler runs all the time.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { readServiceAccountCa, SERVICE_ACCOUNT_DIR, type KubeSource } from './source.js';
+import { TOKEN_REREAD_MS, TokenFile } from './token-file.js';
 
 export interface ApiServerConnection {
   /** The API server's base URL, without a trailing slash. */
@@ -31,35 +32,20 @@ export interface InClusterEnvironment {
   tokenRereadMs?: number;
 }
 
-/** A token re-read this often: as client-go's in-cluster config does, a rotated token is in use within a minute. */
-const TOKEN_REREAD_MS = 60_000;
-
 /** An API server reached with an optional CA and an optional token file (the service account's, re-read as it rotates). */
 class TokenFileConnection implements ApiServerConnection {
-  private token: { value: string; readAtMs: number } | undefined;
-
   constructor(
     readonly server: string,
     private readonly caPem: string | undefined,
-    private readonly tokenFile: string | undefined,
+    private readonly token: TokenFile | undefined,
     private readonly verifyTls: boolean,
-    private readonly tokenRereadMs: number,
   ) {}
 
   async prepare(options: RequestOptions): Promise<void> {
     if (this.caPem !== undefined) options.ca = this.caPem;
     options.rejectUnauthorized = this.verifyTls;
-    const token = this.currentToken();
+    const token = this.token?.current();
     if (token) options.headers = { ...options.headers, authorization: `Bearer ${token}` };
-  }
-
-  private currentToken(): string | undefined {
-    if (this.tokenFile === undefined) return undefined;
-    const now = Date.now();
-    if (this.token === undefined || now - this.token.readAtMs >= this.tokenRereadMs) {
-      this.token = { value: readFileSync(this.tokenFile, 'utf8').trim(), readAtMs: now };
-    }
-    return this.token.value;
   }
 }
 
@@ -125,12 +111,12 @@ export async function apiServerConnection(source: KubeSource, inCluster: InClust
   const reread = inCluster.tokenRereadMs ?? TOKEN_REREAD_MS;
   if (!source.inClusterConfig) {
     if (!source.apiServerUrl) throw new Error('the source has no API server URL, and inClusterConfig=false: give one, or auth=<kubeconfig>');
-    return new TokenFileConnection(withoutTrailingSlash(source.apiServerUrl), undefined, undefined, !source.insecure, reread);
+    return new TokenFileConnection(withoutTrailingSlash(source.apiServerUrl), undefined, undefined, !source.insecure);
   }
   const server = source.apiServerUrl ?? inCluster.apiServerUrl;
   if (!server) throw new Error('not in a pod (KUBERNETES_SERVICE_HOST is not set): give the source an API server URL, or auth=<kubeconfig>');
   const dir = inCluster.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const tokenFile = join(dir, 'token');
   if (!existsSync(tokenFile)) throw new Error(`inClusterConfig=true but there is no service account token at ${tokenFile}: run in a pod, or set inClusterConfig=false`);
-  return new TokenFileConnection(withoutTrailingSlash(server), readServiceAccountCa(dir), tokenFile, !source.insecure, reread);
+  return new TokenFileConnection(withoutTrailingSlash(server), readServiceAccountCa(dir), new TokenFile(tokenFile, reread), !source.insecure);
 }

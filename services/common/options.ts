@@ -51,7 +51,7 @@ export const SCRAPER_OPTIONS: readonly OptionSpec[] = [
   { name: 'kubelet-insecure-tls', type: 'boolean', default: false, description: 'Do not verify kubelet certificates (same as insecure=true in --source). Not for production.' },
   { name: 'kubelet-client-certificate', type: 'string', default: '', valueName: 'FILE', description: 'Client certificate (PEM) presented to kubelets.', check: existingFile },
   { name: 'kubelet-client-key', type: 'string', default: '', valueName: 'FILE', description: 'Key of the client certificate.', check: existingFile },
-  { name: 'kubelet-token-file', type: 'string', default: '', valueName: 'FILE', description: 'Bearer token sent to kubelets (default with useServiceAccount=true: the service-account token).', check: existingFile },
+  { name: 'kubelet-token-file', type: 'string', default: '', valueName: 'FILE', description: 'Bearer token sent to kubelets, read again every minute as it rotates (default with useServiceAccount=true: the service-account token).', check: existingFile },
   { name: 'kubelet-request-timeout', type: 'duration', default: 10_000, min: 100, description: 'Time limit of one /stats/summary request.' },
   { name: 'kubelet-max-response-bytes', type: 'integer', default: 16 * 1024 * 1024, min: 1024, description: 'A larger summary is refused (the node fails for the window).' },
   { name: 'scraper-concurrency', type: 'integer', default: 64, min: 1, max: 10_000, description: 'Scrapes in flight per scraper process.' },

@@ -39,7 +39,8 @@ export interface KubeletClientOptions {
   insecure?: boolean;
   clientCertPem?: string;
   clientKeyPem?: string;
-  bearerToken?: string;
+  /** Sent as `Authorization: Bearer`; a function is asked at every request (a token file re-read as it rotates). */
+  bearerToken?: string | (() => string);
   timeoutMs: number;
   maxResponseBytes: number;
   /** Response buffers kept for reuse (`BodyBuffers`); 0 or none: each body gets a buffer of its own. */
@@ -132,6 +133,11 @@ export class KubeletClient {
     });
   }
 
+  /** False when kubelets' certificates are not verified (`insecure`). */
+  get verifiesTls(): boolean {
+    return !this.options.insecure;
+  }
+
   /**
    * GET `url` (a kubelet's `/stats/summary`) into one of `bodyBuffers`. One deadline
    * (`timeoutMs`) covers the connection, the headers and the body; a body past
@@ -142,7 +148,9 @@ export class KubeletClient {
     return new Promise((resolve, reject) => {
       const response = new SummaryResponse(nodeName, this.options.maxResponseBytes, this.bodyBuffers, resolve, reject);
       const headers: Record<string, string> = { accept: 'application/json' };
-      if (this.options.bearerToken) headers.authorization = `Bearer ${this.options.bearerToken}`;
+      const { bearerToken } = this.options;
+      const token = typeof bearerToken === 'function' ? bearerToken() : bearerToken;
+      if (token) headers.authorization = `Bearer ${token}`;
       response.startDeadline(this.options.timeoutMs);
       this.agent.dispatch({ origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers }, response);
     });

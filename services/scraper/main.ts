@@ -12,6 +12,7 @@ import { COMMON_OPTIONS, mergeOptions, PROCESSING_OPTIONS, SCRAPER_OPTIONS } fro
 import { stalledIntervalMs, startWorker } from '../common/queues.js';
 import type { ConfigReader, RoleDefinition, Runtime, Service } from '../common/runtime.js';
 import { parseSource, readServiceAccountCa, SERVICE_ACCOUNT_DIR } from '../common/source.js';
+import { TOKEN_REREAD_MS, TokenFile } from '../common/token-file.js';
 import { nodeProcessingFrom } from '../processor/main.js';
 import { processScrape } from '../processor/processor.js';
 import { KubeletClient } from './kubelet-client.js';
@@ -22,12 +23,17 @@ export const SCRAPER_ROLE_OPTIONS = mergeOptions(COMMON_OPTIONS, SCRAPER_OPTIONS
 
 const readIf = (path: string): string | undefined => (path && existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
-/** The kubelet client the flags describe; files are read once at start. */
-export function kubeletClientFrom(get: ConfigReader): KubeletClient {
+/**
+ * The kubelet client the flags describe. The CA and the client certificate are read once at start;
+ * the token file is read again every `tokenRereadMs`, as it rotates (a projected service-account
+ * token expires after an hour where the API server does not extend it).
+ */
+export function kubeletClientFrom(get: ConfigReader, tokenRereadMs = TOKEN_REREAD_MS): KubeletClient {
   const source = parseSource(get.string('source'));
   const caPem = readIf(get.string('kubelet-ca-file')) ?? (source.inClusterConfig ? readServiceAccountCa() : undefined);
   const tokenFile = get.string('kubelet-token-file') || (source.useServiceAccount ? join(SERVICE_ACCOUNT_DIR, 'token') : '');
-  const bearerToken = readIf(tokenFile)?.trim();
+  const tokens = tokenFile && existsSync(tokenFile) ? new TokenFile(tokenFile, tokenRereadMs) : undefined;
+  const bearerToken = tokens && (() => tokens.current());
   const clientCertPem = readIf(get.string('kubelet-client-certificate'));
   const clientKeyPem = readIf(get.string('kubelet-client-key'));
   return new KubeletClient({
@@ -45,6 +51,7 @@ export function kubeletClientFrom(get: ConfigReader): KubeletClient {
 
 export function startScraper(runtime: Runtime, get: ConfigReader): Service & { shards: ShardWorkers } {
   const client = kubeletClientFrom(get);
+  if (!client.verifiesTls) runtime.logger.warn('kubelet TLS certificates are not verified (insecure=true or --kubelet-insecure-tls): not for production');
   const maxResponseBytes = get.number('kubelet-max-response-bytes');
   const processing = nodeProcessingFrom(runtime, get);
   const concurrency = get.number('scraper-concurrency');

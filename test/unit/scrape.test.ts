@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { KubeletClient, ScrapeError } from '../../services/scraper/kubelet-client.js';
 import { InFlightLimit, runScrapeJob, scrapeNode, type ScrapeDeps } from '../../services/scraper/scrape.js';
 import type { NodeRecord, NodeScrape } from '../../services/common/jobs.js';
-import { summaryFixture } from '../helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, reader } from '../../services/common/config.js';
+import { kubeletClientFrom, SCRAPER_ROLE_OPTIONS } from '../../services/scraper/main.js';
+import { scratchDir, summaryFixture } from '../helpers.js';
 
 const job = { windowStartMs: 60_000, nodeName: 'node1', kubeletUrl: 'https://10.0.0.1:10250', deadlineMs: 200_000 };
 const deps = (fetch: ScrapeDeps['fetchSummary'], nowMs = 100_000): ScrapeDeps => ({ fetchSummary: fetch, maxResponseBytes: 1 << 20, now: () => nowMs });
@@ -165,6 +169,32 @@ describe('kubelet client: response buffers reused', () => {
       });
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('kubelet client from the flags: the token file', () => {
+  it('sends the token the file holds now: a rotated token is used once it is read again', async () => {
+    const authorizations: (string | undefined)[] = [];
+    const server = createServer((request, response) => {
+      authorizations.push(request.headers.authorization);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stats/summary`;
+    const tokenFile = join(scratchDir('kubelet-token'), 'token');
+    writeFileSync(tokenFile, 'first-token\n');
+    const get = reader(loadConfig(SCRAPER_ROLE_OPTIONS, ['--source=kubernetes.summary_api:https://api.test?inClusterConfig=false', `--kubelet-token-file=${tokenFile}`], {}).values);
+    // Read again at every request here; the role reads it every minute.
+    const client = kubeletClientFrom(get, 0);
+    try {
+      (await client.fetchSummary('n1', url)).release();
+      writeFileSync(tokenFile, 'rotated-token\n');
+      (await client.fetchSummary('n1', url)).release();
+      assert.deepEqual(authorizations, ['Bearer first-token', 'Bearer rotated-token']);
+    } finally {
+      await client.close();
+      server.close();
     }
   });
 });
