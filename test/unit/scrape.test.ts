@@ -173,7 +173,15 @@ describe('kubelet client: response buffers reused', () => {
   });
 });
 
-describe('kubelet client from the flags: the token file', () => {
+describe('kubelet client from the flags', () => {
+  it('verifies kubelet certificates unless told not to, by the source or the flag', async () => {
+    const clientOf = (...args: string[]) => kubeletClientFrom(reader(loadConfig(SCRAPER_ROLE_OPTIONS, ['--source=kubernetes.summary_api:https://api.test?inClusterConfig=false', ...args], {}).values));
+    const clients = [clientOf(), clientOf('--kubelet-insecure-tls'), clientOf('--source=kubernetes.summary_api:https://api.test?inClusterConfig=false&insecure=true')];
+    assert.deepEqual(clients.map((c) => c.verifiesTls), [true, false, false]);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+
   it('sends the token the file holds now: a rotated token is used once it is read again', async () => {
     const authorizations: (string | undefined)[] = [];
     const server = createServer((request, response) => {
